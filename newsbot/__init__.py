@@ -1,0 +1,1 @@
+"""newsbot: eastmoney articles in, clean Jekyll posts out."""

@@ -1,0 +1,1 @@
+"""Scrapy extensions: run-level bookkeeping (stats file)."""

@@ -1,0 +1,184 @@
+"""Upstream answers: text JSON (or JSONP), article pages and listings, read into plain fields."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+
+from parsel import Selector
+
+from newsbot.dates import parse_time
+
+__all__ = [
+    "ArticleFields",
+    "UpstreamError",
+    "load_json",
+    "text_fields",
+    "article_page_fields",
+    "pick",
+]
+
+_JSONP = re.compile(r"\s*[A-Za-z_$][\w$.]*\s*\((.*)\)\s*;?\s*", re.DOTALL)
+_TITLE_SUFFIX = re.compile(r"\s*[_|-]\s*(?:东方财富网|天天基金网|东方财富).*$")
+_SOURCE_PREFIX = re.compile(r"^\s*(?:来源|文章来源)\s*[:：]\s*")
+
+TITLE_KEYS = ("title", "simtitle")
+TIME_KEYS = ("showtime", "datetime", "publishtime", "ctime")
+SOURCE_KEYS = ("medianame", "from", "source")
+BODY_KEYS = ("text", "content", "body")
+SUMMARY_KEYS = ("summary", "digest", "simdigest")
+
+
+class UpstreamError(ValueError):
+    """An answer newsbot cannot use; ``reason`` is short and stable (it names a stat)."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class ArticleFields:
+    """What one answer told about an article; ``None`` where it said nothing usable."""
+
+    title: str | None = None
+    time: datetime | None = None
+    source: str | None = None
+    body: str | None = None
+    summary: str | None = None
+
+    def missing(self) -> list[str]:
+        """Names of the fields still unknown, in contract order (summary is optional)."""
+        return [name for name in ("title", "time", "source", "body") if getattr(self, name) is None]
+
+    def fill(self, other: ArticleFields) -> ArticleFields:
+        """These fields, with the gaps filled from ``other``.
+
+        >>> ArticleFields(title="a").fill(ArticleFields(title="b", source="c"))
+        ArticleFields(title='a', time=None, source='c', body=None, summary=None)
+        """
+        gaps = {
+            f.name: getattr(other, f.name) for f in fields(self) if getattr(self, f.name) is None
+        }
+        return replace(self, **gaps)
+
+
+def load_json(text: str) -> Any:
+    """Decode a JSON or JSONP answer, raising :class:`UpstreamError` with the reason.
+
+    >>> load_json('\\ufeffjQuery123({"a": 1});')
+    {'a': 1}
+    >>> load_json('{"a": ')
+    Traceback (most recent call last):
+    ...
+    newsbot.parse.UpstreamError: truncated_json: Expecting value at char 5
+    """
+    text = text.lstrip("\ufeff").strip()
+    if not text:
+        raise UpstreamError("empty")
+    wrapped = _JSONP.fullmatch(text)
+    if wrapped and not text.startswith(("{", "[")):
+        text = wrapped.group(1)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        reason = "truncated_json" if text.startswith(("{", "[")) else "not_json"
+        raise UpstreamError(reason, f"{exc.msg} at char {exc.pos}") from None
+
+
+def pick(mapping: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    """The first non-empty value among ``keys``, whatever the case of the mapping's keys.
+
+    >>> pick({"ShowTime": "", "DateTime": "2022"}, ("showtime", "datetime"))
+    '2022'
+    """
+    folded = {str(k).lower(): v for k, v in mapping.items()}
+    for key in keys:
+        value = folded.get(key)
+        if value not in (None, "", [], {}):
+            return value
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = " ".join(value.split())
+    return value or None
+
+
+def record_fields(record: Mapping[str, Any]) -> ArticleFields:
+    """Read a text answer's or listing item's mapping, tolerant of key-case variants.
+
+    >>> record_fields({"Title": " 标题 ", "ShowTime": "2022-02-24 22:20:26", "from": "财联社"}).title
+    '标题'
+    """
+    body = pick(record, BODY_KEYS)
+    return ArticleFields(
+        title=_text(pick(record, TITLE_KEYS)),
+        time=parse_time(pick(record, TIME_KEYS)),
+        source=_text(pick(record, SOURCE_KEYS)),
+        body=body if isinstance(body, str) and body.strip() else None,
+        summary=_text(pick(record, SUMMARY_KEYS)),
+    )
+
+
+def text_fields(payload: Any) -> ArticleFields:
+    """Read a ``GetNewsText.do`` answer (already decoded); raise when it holds no text.
+
+    The record may sit at the top or under ``data``/``result``.
+
+    >>> text_fields({"data": {"title": "t", "content": "<p>x</p>"}}).body
+    '<p>x</p>'
+    >>> text_fields({"text": None})
+    Traceback (most recent call last):
+    ...
+    newsbot.parse.UpstreamError: no_text: the answer has no article text
+    """
+    record = payload
+    if isinstance(record, Mapping):
+        inner = pick(record, ("data", "result", "news"))
+        if isinstance(inner, Mapping):
+            record = inner
+    if not isinstance(record, Mapping):
+        raise UpstreamError("not_object", f"a JSON {type(record).__name__}, not an object")
+    found = record_fields(record)
+    if found.body is None:
+        raise UpstreamError("no_text", "the answer has no article text")
+    return found
+
+
+def article_page_fields(html: str) -> ArticleFields:
+    """Read title, time, source and body from an article page.
+
+    >>> page = ('<html><head><title>标题_东方财富网</title></head><body><h1> 标题 </h1>'
+    ...   '<div class="infos"><div class="item">2026年08月19日 17:46</div>'
+    ...   '<div class="item">来源：界面新闻</div></div>'
+    ...   '<div id="ContentBody" class="txtinfos"><p>正文</p></div></body></html>')
+    >>> f = article_page_fields(page)
+    >>> f.title, str(f.time), f.source, f.body
+    ('标题', '2026-08-19 17:46:00+08:00', '界面新闻', '<p>正文</p>')
+    """
+    sel = Selector(text=html)
+    title = _text(" ".join(sel.css("h1 ::text").getall()))
+    if title is None:
+        raw_title = _text(sel.css("title::text").get() or "")
+        title = _text(_TITLE_SUFFIX.sub("", raw_title)) if raw_title else None
+    time, source = None, None
+    for item in sel.css(".infos .item"):
+        words = _text(" ".join(item.css("::text").getall()))
+        if not words:
+            continue
+        moment = parse_time(words) if time is None else None
+        if moment is not None:
+            time = moment
+        elif source is None:
+            source = _text(_SOURCE_PREFIX.sub("", words))
+    body_node = sel.css("#ContentBody")
+    body = "".join(body_node.xpath("node()").getall()).strip() if body_node else ""
+    return ArticleFields(title=title, time=time, source=source, body=body or None)

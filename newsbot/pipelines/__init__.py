@@ -1,0 +1,1 @@
+"""Item pipelines, in the order they run: clean, normalize, write."""

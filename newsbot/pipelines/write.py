@@ -1,0 +1,105 @@
+"""Writes each article as a post file through ``PostExporter``, atomically, and the category pages."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from newsbot import stats
+from newsbot.exporters import PostExporter
+from newsbot.fileio import remove_stale_temps, write_if_changed
+from newsbot.posts import post_filename, render_category
+from newsbot.tree import SiteTree
+
+logger = logging.getLogger(__name__)
+
+
+class PostWriterPipeline:
+    """One post file per article under ``NEWSBOT_OUTPUT_DIR``; unchanged files are left alone.
+
+    A post already in ``old_post/`` is updated there; a post whose date changed is moved.
+    """
+
+    def __init__(
+        self, crawler: Crawler, tree: SiteTree, exporter_options: dict[str, Any], fsync: bool
+    ):
+        self.crawler = crawler
+        self.tree = tree
+        self.exporter_options = exporter_options
+        self.fsync = fsync
+        self.existing: dict[str, Path] = {}
+        self.sources: defaultdict[str, Counter[str]] = defaultdict(Counter)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PostWriterPipeline:
+        settings = crawler.settings
+        output = settings.get("NEWSBOT_OUTPUT_DIR")
+        if not output:
+            raise NotConfigured("NEWSBOT_OUTPUT_DIR is empty: no posts are written")
+        options = {
+            "share_url": settings.get("NEWSBOT_SHARE_URL"),
+            "site_url": settings.get("NEWSBOT_SITE_URL"),
+            "fields_to_export": settings.getlist("NEWSBOT_POST_FIELDS") or None,
+        }
+        return cls(crawler, SiteTree(Path(output)), options, settings.getbool("NEWSBOT_FSYNC"))
+
+    def open_spider(self) -> None:
+        for folder in (self.tree.posts, self.tree.old_posts, self.tree.categories):
+            removed = remove_stale_temps(folder)
+            if removed:
+                logger.warning("removed %d temp file(s) a killed run left in %s", removed, folder)
+        self.tree.posts.mkdir(parents=True, exist_ok=True)
+        self.existing = self.tree.existing_posts()
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        code = adapter["code"]
+        target = self._target(code, adapter["date"])
+        buffer = io.BytesIO()
+        exporter = PostExporter(buffer, **self.exporter_options)
+        exporter.start_exporting()
+        exporter.export_item(item)
+        exporter.finish_exporting()
+        previous = self.existing.get(code)
+        written = write_if_changed(target, buffer.getvalue(), fsync=self.fsync)
+        if previous is not None and previous != target:
+            previous.unlink(missing_ok=True)
+            self.crawler.stats.inc_value(stats.POSTS_MOVED)
+            logger.info("%s: moved %s -> %s", code, previous, target)
+        if previous is None:
+            self.crawler.stats.inc_value(stats.POSTS_NEW)
+            logger.info("%s: new post %s", code, target)
+        elif written:
+            self.crawler.stats.inc_value(stats.POSTS_UPDATED)
+            logger.info("%s: updated %s", code, target)
+        else:
+            self.crawler.stats.inc_value(stats.POSTS_UNCHANGED)
+        self.existing[code] = target
+        self.sources[adapter["slug"]][adapter["source"]] += 1
+        return item
+
+    def _target(self, code: str, date: Any) -> Path:
+        previous = self.existing.get(code)
+        # An article already rotated to old_post/ is updated there, never copied back.
+        folder = previous.parent if previous is not None else self.tree.posts
+        return self.tree.inside(folder / post_filename(code, date))
+
+    def close_spider(self) -> None:
+        for slug, names in sorted(self.sources.items()):
+            # The name most posts of this slug carry; ties go to the first in sort order.
+            source = min(names, key=lambda name: (-names[name], name))
+            page = self.tree.category_page(slug)
+            if write_if_changed(
+                page, render_category(slug, source).encode("utf-8"), fsync=self.fsync
+            ):
+                self.crawler.stats.inc_value(stats.CATEGORIES_WRITTEN)
+                logger.info("category page %s (%s)", page, source)
+            else:
+                self.crawler.stats.inc_value(stats.CATEGORIES_UNCHANGED)

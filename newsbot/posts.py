@@ -1,0 +1,138 @@
+"""The post contract: file names, Liquid protection, and the text of posts and category pages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from newsbot.codes import canonical_code
+from newsbot.dates import CHINA, format_post_date
+from newsbot.frontmatter import DoubleQuoted, dump_front_matter
+from newsbot.slugs import is_slug
+
+__all__ = [
+    "POSTS_DIR",
+    "OLD_POSTS_DIR",
+    "CATEGORY_DIR",
+    "post_filename",
+    "parse_post_filename",
+    "protect_liquid",
+    "render_post",
+    "render_category",
+    "tag_for",
+]
+
+POSTS_DIR = "_posts"
+OLD_POSTS_DIR = "old_post"
+CATEGORY_DIR = "category"
+
+_POST_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})-(NW\d{18})\.md")
+_LIQUID_OPEN = re.compile(r"\{(?=[{%])")
+_LINK_TEXT_SPECIAL = re.compile(r"([\\\[\]])")
+
+
+def tag_for(source: str) -> str:
+    """The post's tag (and its category page's title) for a source.
+
+    >>> tag_for("中国日报网")
+    '中国日报网新闻'
+    """
+    return f"{source}新闻"
+
+
+def post_filename(code: str, date: datetime) -> str:
+    """``YYYY-MM-DD-CODE.md``, the date in China time; refuses anything but a canonical code.
+
+    >>> from newsbot.dates import parse_time
+    >>> post_filename("NW202202242288329527", parse_time("2022-02-24T20:00:00Z"))
+    '2022-02-25-NW202202242288329527.md'
+    >>> post_filename("../../etc/passwd", parse_time("2022-02-24"))
+    Traceback (most recent call last):
+    ...
+    newsbot.codes.InvalidInput: not an article code: '../../etc/passwd'
+    """
+    if canonical_code(code) != code:
+        raise ValueError(f"not a canonical code: {code!r}")
+    return f"{date.astimezone(CHINA):%Y-%m-%d}-{code}.md"
+
+
+def parse_post_filename(name: str) -> tuple[str, str] | None:
+    """``(date, code)`` of a contract file name, else ``None``.
+
+    >>> parse_post_filename("2022-02-24-NW202202242288329527.md")
+    ('2022-02-24', 'NW202202242288329527')
+    >>> parse_post_filename("2021-12-01-init.md") is None
+    True
+    """
+    match = _POST_NAME.fullmatch(name)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def protect_liquid(html: str) -> str:
+    """Keep Liquid (Jekyll 3 and 4) from running article text: ``{{`` and ``{%`` become entities.
+
+    An entity renders as the same character in the page, and Liquid never sees a tag opener,
+    so even ``{% endraw %}`` in the text is harmless. Bodies without Liquid markup are untouched.
+
+    >>> protect_liquid("<p>{{ site.title }} {% include x %} {a}</p>")
+    '<p>&#123;{ site.title }} &#123;% include x %} {a}</p>'
+    >>> protect_liquid("<p>plain</p>")
+    '<p>plain</p>'
+    """
+    return _LIQUID_OPEN.sub("&#123;", html)
+
+
+def _link_text(text: str) -> str:
+    return _LINK_TEXT_SPECIAL.sub(r"\\\1", text)
+
+
+def render_post(
+    *,
+    title: str,
+    date: datetime | str,
+    slug: str,
+    source: str,
+    body: str,
+    share_link: str,
+    site_url: str,
+    extra: Mapping[str, Any] | None = None,
+) -> str:
+    """The whole text of a post, as the site expects it (see DESIGN.md, "The post the site expects")."""
+    if not is_slug(slug):
+        raise ValueError(f"not a slug: {slug!r}")
+    front: dict[str, Any] = {
+        "layout": "post",
+        "title": DoubleQuoted(title),
+        "date": date if isinstance(date, str) else format_post_date(date),
+        "categories": slug,
+        "tags": tag_for(source),
+    }
+    for key, value in (extra or {}).items():
+        if key not in front and value not in (None, "", [], ()):
+            front[key] = (
+                list(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
+            )
+    site = site_url.rstrip("/")
+    backlinks = (
+        f"[返回{_link_text(tag_for(source))}]({site}/category/{slug}.html)｜[返回首页]({site}/)"
+    )
+    return f"{dump_front_matter(front)}{protect_liquid(body.strip())}\n\n<{share_link}>\n\n{backlinks}\n"
+
+
+def render_category(slug: str, source: str) -> str:
+    """A category page: ``layout: category``, titled with its own source's name.
+
+    >>> print(render_category("zhongguoribaowang", "中国日报网"), end="")
+    ---
+    layout: category
+    title: "中国日报网新闻"
+    category: zhongguoribaowang
+    ---
+    """
+    if not is_slug(slug):
+        raise ValueError(f"not a slug: {slug!r}")
+    return dump_front_matter(
+        {"layout": "category", "title": DoubleQuoted(tag_for(source)), "category": slug}
+    )

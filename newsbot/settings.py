@@ -1,0 +1,54 @@
+"""Scrapy settings for newsbot. Every ``NEWSBOT_`` setting can be overridden with ``-s``."""
+
+BOT_NAME = "newsbot"
+SPIDER_MODULES = ["newsbot.spiders"]
+NEWSPIDER_MODULE = "newsbot.spiders"
+
+# Where articles come from. {code} is NW + 18 digits, {id} the 18 digits.
+NEWSBOT_TEXT_URL = "https://choicewzp1.eastmoney.com/NewsData/GetNewsText.do?id={code}"
+NEWSBOT_ARTICLE_URL = "https://finance.eastmoney.com/a/{id}.html"
+# What posts link to.
+NEWSBOT_SHARE_URL = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}"
+NEWSBOT_SITE_URL = "//finews.withounder.com"
+# Where posts go.
+NEWSBOT_OUTPUT_DIR = "output"
+NEWSBOT_FSYNC = False  # True: fsync each post before its rename (power-loss durability)
+# Source name -> slug, for sources whose category URL must not change.
+NEWSBOT_SLUGS = {"东财滚动新闻": "emnews"}
+# The source of an article that names none anywhere (text answer, article page, source line).
+NEWSBOT_DEFAULT_SOURCE = "东方财富网"
+# Item fields written as front matter: the contract's, then extras (default: stocks).
+NEWSBOT_POST_FIELDS = ["code", "title", "date", "slug", "source", "body", "stocks"]
+
+# Write the run's stats as JSON here when it ends (for monitoring); empty: off.
+NEWSBOT_STATS_FILE = ""
+
+EXTENSIONS = {
+    "newsbot.extensions.statsfile.StatsFile": 900,
+}
+ITEM_PIPELINES = {
+    "newsbot.pipelines.clean.CleanBodyPipeline": 100,
+    "newsbot.pipelines.normalize.NormalizePipeline": 200,
+    "newsbot.pipelines.write.PostWriterPipeline": 800,
+}
+
+# Polite to a real host; tests turn these down with -s.
+ROBOTSTXT_OBEY = False  # JSON endpoints and article pages the site itself links to
+USER_AGENT = "newsbot (+https://github.com/newsbot)"
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,134 @@
+"""``ArticleSpider``: fetch an article's text, fill gaps from its page, yield one item."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+from w3lib.encoding import html_to_unicode
+
+from newsbot import stats
+from newsbot.codes import ArticleRef, article_id
+from newsbot.items import Article
+from newsbot.parse import ArticleFields, UpstreamError, article_page_fields, load_json, text_fields
+
+logger = logging.getLogger(__name__)
+
+TEXT_PATH = "/NewsData/GetNewsText.do?id={code}"
+
+
+def answer_text(response: Response) -> str:
+    """The answer decoded by its header, BOM or content, whatever the response class."""
+    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    return html_to_unicode(content_type, response.body)[1]
+
+
+def failure_reason(failure: Failure) -> str:
+    """A short, stable reason for a failed request, used in logs and stat names."""
+    if failure.check(HttpError):
+        return f"http_{failure.value.response.status}"
+    name = type(failure.value).__name__
+    return "timeout" if "Timeout" in name else f"download_{name}"
+
+
+class ArticleSpider(scrapy.Spider):
+    """Base of every spider that turns article codes into items."""
+
+    text_url: str
+    article_url: str
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.text_url = crawler.settings.get("NEWSBOT_TEXT_URL")
+        spider.article_url = crawler.settings.get("NEWSBOT_ARTICLE_URL")
+        return spider
+
+    def text_request(self, ref: ArticleRef, known: ArticleFields | None = None) -> scrapy.Request:
+        """The request for an article's text; ``known`` fills what the answer lacks."""
+        if ref.text_base:
+            url = ref.text_base + TEXT_PATH.format(code=ref.code)
+        else:
+            url = self.text_url.format(code=ref.code, id=ref.id)
+        return scrapy.Request(
+            url,
+            callback=self.parse_text,
+            errback=self.text_failed,
+            cb_kwargs={"code": ref.code, "known": known or ArticleFields()},
+            dont_filter=True,
+        )
+
+    def parse_text(self, response: Response, code: str, known: ArticleFields) -> Iterator[Any]:
+        self.crawler.stats.inc_value(stats.TEXT_FETCHED)
+        try:
+            found = text_fields(load_json(answer_text(response))).fill(known)
+        except UpstreamError as exc:
+            self.upstream_failed(code, exc.reason, response.url, exc.detail)
+            return
+        if found.missing():
+            yield scrapy.Request(
+                self.article_url.format(id=article_id(code), code=code),
+                callback=self.parse_article_page,
+                errback=self.article_page_failed,
+                cb_kwargs={"code": code, "found": found, "text_url": response.url},
+                dont_filter=True,
+            )
+        else:
+            yield self.article(code, found, response.url)
+
+    def parse_article_page(
+        self, response: Response, code: str, found: ArticleFields, text_url: str
+    ) -> Iterator[Any]:
+        self.crawler.stats.inc_value(stats.ARTICLE_PAGE_FETCHED)
+        page = article_page_fields(answer_text(response))
+        # The text answer's body wins: the page's body is only used for metadata gaps.
+        yield self.article(
+            code, found.fill(ArticleFields(page.title, page.time, page.source)), text_url
+        )
+
+    def text_failed(self, failure: Failure) -> None:
+        request = failure.request
+        detail = failure.getErrorMessage() if not failure.check(HttpError) else ""
+        self.upstream_failed(
+            request.cb_kwargs["code"], failure_reason(failure), request.url, detail
+        )
+
+    def article_page_failed(self, failure: Failure) -> Iterator[Any]:
+        kwargs = failure.request.cb_kwargs
+        reason = failure_reason(failure)
+        self.crawler.stats.inc_value(stats.ARTICLE_PAGE_FAILED)
+        logger.warning(
+            "%s: article page %s failed (%s); going on with what the text answer had",
+            kwargs["code"],
+            failure.request.url,
+            reason,
+        )
+        yield self.article(kwargs["code"], kwargs["found"], kwargs["text_url"])
+
+    def upstream_failed(self, code: str, reason: str, url: str, detail: str = "") -> None:
+        self.crawler.stats.inc_value(stats.upstream_error(reason))
+        logger.warning(
+            "%s: skipped, upstream answer unusable (%s%s) from %s",
+            code,
+            reason,
+            f": {detail}" if detail else "",
+            url,
+        )
+
+    @staticmethod
+    def article(code: str, found: ArticleFields, url: str) -> Article:
+        return Article(
+            code=code,
+            title=found.title,
+            date=found.time,
+            source=found.source,
+            body=found.body,
+            summary=found.summary,
+            url=url,
+        )

@@ -1,0 +1,33 @@
+"""Every crawl-stats key newsbot writes, in one place (all under ``newsbot/``)."""
+
+from __future__ import annotations
+
+PREFIX = "newsbot"
+
+INPUT_ACCEPTED = f"{PREFIX}/input/accepted"
+INPUT_INVALID = f"{PREFIX}/input/invalid"
+INPUT_DUPLICATE = f"{PREFIX}/input/duplicate"
+
+TEXT_FETCHED = f"{PREFIX}/text/fetched"
+ARTICLE_PAGE_FETCHED = f"{PREFIX}/article_page/fetched"
+ARTICLE_PAGE_FAILED = f"{PREFIX}/article_page/failed"
+
+POSTS_NEW = f"{PREFIX}/posts/new"
+POSTS_UPDATED = f"{PREFIX}/posts/updated"
+POSTS_UNCHANGED = f"{PREFIX}/posts/unchanged"
+POSTS_MOVED = f"{PREFIX}/posts/moved"
+CATEGORIES_WRITTEN = f"{PREFIX}/categories/written"
+CATEGORIES_UNCHANGED = f"{PREFIX}/categories/unchanged"
+LIQUID_PROTECTED = f"{PREFIX}/posts/liquid_protected"
+SOURCE_DEFAULTED = f"{PREFIX}/source/defaulted"
+DATE_FROM_CODE = f"{PREFIX}/date/from_code"
+
+
+def upstream_error(reason: str) -> str:
+    """The key counting upstream answers that failed for ``reason`` (``http_500``, ``not_json``...)."""
+    return f"{PREFIX}/upstream_error/{reason}"
+
+
+def cleaned(kind: str) -> str:
+    """The key counting what the cleaner removed, by kind (``kchart``, ``hidden``, ``ad``...)."""
+    return f"{PREFIX}/clean/{kind}"

@@ -1,0 +1,181 @@
+"""The cleaner on real bodies and on every kind of junk, one case a row."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import html as lhtml
+
+from newsbot.clean import clean_body
+from tests.conftest import DATA, SHARED
+
+
+def recorded_body(code: str) -> str:
+    answer = json.loads((DATA / "upstream" / "text" / f"{code}.json").read_text())
+    return answer.get("text") or answer.get("Text") or answer["content"]
+
+
+def seed_raw_body() -> str:
+    raw = (SHARED / "corpus" / "seed" / "raw-post.md").read_text().split("---\n", 2)[2]
+    return raw.split("\n\n<http")[0]
+
+
+def test_seed_body_loses_widget_and_hidden_paragraph_only():
+    cleaned = clean_body(seed_raw_body())
+    assert cleaned.html.startswith("<p>据外媒报道")
+    assert cleaned.html.endswith('<p class="em_media">（文章来源：中国日报网）</p>')
+    assert cleaned.source == "中国日报网"
+    assert cleaned.cuts == {"kchart": 1, "hidden": 1}
+    assert cleaned.html.count("<p") == 12
+
+
+def test_junk_body_keeps_content_and_codes():
+    cleaned = clean_body(recorded_body("NW202608193168724510"))
+    assert cleaned.stocks == ("90.BK0477", "1.600519", "1.600160", "0.000001")
+    assert "不应出现" not in cleaned.html
+    for kept in (
+        "<h3>",
+        "<ul>",
+        "<table>",
+        "np-newspic.dfcfw.com",
+        "report.pdf",
+        "（责任编辑：张三）",
+        "点此",
+        "巨化股份",
+        "酿酒行业",
+    ):
+        assert kept in cleaned.html, kept
+    for gone in (
+        "keytip",
+        "acttg",
+        "webquoteklinepic",
+        "打开微信",
+        "一站式开户",
+        "onclick",
+        "javascript",
+        "<script",
+        "<style",
+        "<iframe",
+        "quote_",
+    ):
+        assert gone not in cleaned.html, gone
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ('<p>a</p><p style="display:none;height:1px;overflow:hidden;"><br /></p>', "<p>a</p>"),
+        ('<p>a<span style="VISIBILITY : Hidden !important">x</span></p>', "<p>a</p>"),
+        ("<p>a<span hidden>x</span></p>", "<p>a</p>"),
+        ('<p>a<span aria-hidden="true">x</span>b</p>', "<p>ab</p>"),
+        (
+            '<p>a</p><!-- EM_StockImg_Start --><p><a class="EmImageRemark"><img src="x"></a></p>'
+            "<!-- EM_StockImg_End --><p>b</p>",
+            "<p>a</p><p>b</p>",
+        ),
+        (
+            '<p><a href="http://q" class="EmImageRemark"><img '
+            'src="https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid=1.1"></a></p><p>b</p>',
+            "<p>b</p>",
+        ),
+        (
+            '<p><span id="bk_90.BK1"><a class="keytip" data-code="90,BK1" href="h">板块</a></span>'
+            '<span id="bkquote_90.BK1"></span></p>',
+            "<p>板块</p>",
+        ),
+        ('<p><span class="em_stock_key_common" web="1" href="h">词</span></p>', "<p>词</p>"),
+        (
+            '<p><span id="Info.3321"><a class="infokey" href="http://data.eastmoney.com/x">业绩</a></span></p>',
+            "<p>业绩</p>",
+        ),
+        (
+            '<p>a</p><p><a href="https://acttg.eastmoney.com/pub/x"><img class="em_handle_adv_close" '
+            'src="y"></a></p>',
+            "<p>a</p>",
+        ),
+        ('<p>a</p><div class="ad_context3"><script>ad()</script></div>', "<p>a</p>"),
+        (
+            '<p>a</p><p><a href="https://acttg.eastmoney.com/x">在东方财富看资讯行情，选东方财富证券一站式开户交易&gt;&gt;</a></p>',
+            "<p>a</p>",
+        ),
+        ("<p>a</p><p>在东方财富看资讯行情，选东方财富证券一站式开户交易&gt;&gt;</p>", "<p>a</p>"),
+        (
+            "<p>a</p><div><p>打开微信，点击底部的“发现”，使用“扫一扫”即可将网页分享至朋友圈。</p></div>",
+            "<p>a</p>",
+        ),
+        ('<p onclick="x()" onmouseover="y()">a</p>', "<p>a</p>"),
+        ('<p><a href="javascript:alert(1)">点此</a></p>', "<p>点此</p>"),
+        ('<p><a href=" JaVa&#x0A;Script:alert(1)">点此</a></p>', "<p>点此</p>"),
+        ('<p><a href="vbscript:x">v</a><a href="data:text/html,x">d</a></p>', "<p>vd</p>"),
+        ("<p>a</p><style>p{}</style><iframe src='x'></iframe><script>x</script>", "<p>a</p>"),
+        ('<p style="text-align:center;color:red">a</p>', '<p style="text-align:center">a</p>'),
+        (
+            '<p><img src="https://dfscdn.dfcfw.com/a.png" onerror="x()"></p>',
+            '<p><img src="https://dfscdn.dfcfw.com/a.png"></p>',
+        ),
+        ("", ""),
+    ],
+    ids=lambda v: v[:40] if isinstance(v, str) else v,
+)
+def test_cut(raw, expected):
+    assert clean_body(raw).html == expected
+
+
+@pytest.mark.parametrize(
+    "code", ["NW202202242288329527", "NW202608193168724510", "NW202608203170015627"]
+)
+def test_cleaning_is_idempotent(code):
+    raw = seed_raw_body() if code == "NW202202242288329527" else recorded_body(code)
+    once = clean_body(raw).html
+    assert clean_body(once).html == once
+
+
+html_chunks = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<script>",
+        "</script>",
+        "<a href='javascript:x'>",
+        "<a href='http://ok'>",
+        "</a>",
+        "<img src=x onerror=alert(1)>",
+        "<svg onload=alert(1)>",
+        "<iframe>",
+        "<style>",
+        "<!--",
+        "-->",
+        "<span style='display:none'>",
+        "</span>",
+        "<div hidden>",
+        "</div>",
+        "&lt;",
+        "&#x3C;script",
+        " onclick=",
+        "'",
+        '"',
+        ">",
+        "<",
+        "text",
+        "中文",
+        "{{",
+        "{%",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(html_chunks, st.text(max_size=5)), max_size=30))
+def test_random_markup_never_keeps_anything_executable(chunks):
+    out = clean_body("".join(chunks)).html
+    tree = lhtml.fragment_fromstring(out, create_parent="div") if out else None
+    if tree is None:
+        return
+    for el in tree.iter():
+        assert el.tag not in ("script", "style", "iframe", "svg", "object", "embed")
+        for name, value in el.attrib.items():
+            assert not name.startswith("on")
+            assert not value.strip().lower().startswith(("javascript:", "vbscript:", "data:"))
