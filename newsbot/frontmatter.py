@@ -36,6 +36,9 @@ _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(DoubleQuoted, _represent_str)
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster over a whole tree
+
+
 class FrontMatterError(ValueError):
     """A file whose front matter is missing, unclosed or not YAML."""
 
@@ -75,7 +78,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if end < 0:
         raise FrontMatterError("front matter is not closed by '---'")
     try:
-        data = yaml.safe_load(text[4 : end + 1])
+        data = yaml.load(text[4 : end + 1], Loader=_Loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         raise FrontMatterError(f"front matter is not YAML: {exc}") from None
     if not isinstance(data, dict):

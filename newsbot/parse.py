@@ -11,6 +11,7 @@ from typing import Any
 
 from parsel import Selector
 
+from newsbot.codes import InvalidInput, canonical_code, parse_input
 from newsbot.dates import parse_time
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "text_fields",
     "article_page_fields",
     "pick",
+    "ListingEntry",
+    "listing_entries",
 ]
 
 _JSONP = re.compile(r"\s*[A-Za-z_$][\w$.]*\s*\((.*)\)\s*;?\s*", re.DOTALL)
@@ -182,3 +185,69 @@ def article_page_fields(html: str) -> ArticleFields:
     body_node = sel.css("#ContentBody")
     body = "".join(body_node.xpath("node()").getall()).strip() if body_node else ""
     return ArticleFields(title=title, time=time, source=source, body=body or None)
+
+
+@dataclass(frozen=True)
+class ListingEntry:
+    """One article a listing names: its code and what the listing says of it."""
+
+    code: str
+    fields: ArticleFields
+
+
+# Where each listing API keeps its list: getNewsByColumns, webapi type=102, type=45, newmarket.
+LISTING_PATHS = (("data", "list"), ("records",), ("nodelist",), ("record",), ("data",), ("list",))
+CODE_KEYS = ("code", "infocode", "id", "newsid")
+URL_KEYS = ("uniqueurl", "url", "url_w", "url_unique")
+
+
+def listing_entries(payload: Any) -> tuple[list[ListingEntry], list[str]]:
+    """The entries of a listing answer of any of the known APIs, and the items it could not read.
+
+    >>> entries, bad = listing_entries({"code": 1, "data": {"list": [
+    ...     {"code": "202608193168724510", "showTime": "2026-08-19 17:46:00", "title": "标题"},
+    ...     {"title": "no code"}]}})
+    >>> entries[0].code, entries[0].fields.title, bad
+    ('NW202608193168724510', '标题', ["{'title': 'no code'}"])
+    >>> listing_entries({"data": None})
+    Traceback (most recent call last):
+    ...
+    newsbot.parse.UpstreamError: no_list: the answer holds no list of articles
+    """
+    items = _find_list(payload)
+    if items is None:
+        raise UpstreamError("no_list", "the answer holds no list of articles")
+    entries: list[ListingEntry] = []
+    bad: list[str] = []
+    for item in items:
+        code = _entry_code(item) if isinstance(item, Mapping) else None
+        if code is None:
+            bad.append(repr(item)[:200])
+            continue
+        entries.append(ListingEntry(code, record_fields(item)))
+    return entries, bad
+
+
+def _find_list(payload: Any) -> list[Any] | None:
+    if isinstance(payload, list):
+        return payload
+    for path in LISTING_PATHS:
+        node: Any = payload
+        for key in path:
+            node = pick(node, (key,)) if isinstance(node, Mapping) else None
+        if isinstance(node, list):
+            return node
+    return None
+
+
+def _entry_code(item: Mapping[str, Any]) -> str | None:
+    candidates = [(canonical_code, pick(item, (key,))) for key in CODE_KEYS]
+    candidates += [(lambda url: parse_input(url).code, pick(item, (key,))) for key in URL_KEYS]
+    for read, value in candidates:
+        if value is None:
+            continue
+        try:
+            return read(str(value))
+        except InvalidInput:
+            continue
+    return None

@@ -121,10 +121,10 @@ def render_post(
     return f"{dump_front_matter(front)}{protect_liquid(body.strip())}\n\n<{share_link}>\n\n{backlinks}\n"
 
 
-def render_category(slug: str, source: str) -> str:
-    """A category page: ``layout: category``, titled with its own source's name.
+def render_category(slug: str, title: str) -> str:
+    """A category page: ``layout: category``, titled with its own posts' tag (``SOURCE新闻``).
 
-    >>> print(render_category("zhongguoribaowang", "中国日报网"), end="")
+    >>> print(render_category("zhongguoribaowang", "中国日报网新闻"), end="")
     ---
     layout: category
     title: "中国日报网新闻"
@@ -133,6 +133,4 @@ def render_category(slug: str, source: str) -> str:
     """
     if not is_slug(slug):
         raise ValueError(f"not a slug: {slug!r}")
-    return dump_front_matter(
-        {"layout": "category", "title": DoubleQuoted(tag_for(source)), "category": slug}
-    )
+    return dump_front_matter({"layout": "category", "title": DoubleQuoted(title), "category": slug})

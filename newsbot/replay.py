@@ -4,6 +4,9 @@ Layout of a recording folder::
 
     text/NW<18 digits>.json     GetNewsText.do?id=CODE      (any host: share links point here)
     article/<18 digits>.html    /a/ID.html and /news/COLUMN,ID.html
+    listing/columns-<column>-<page>.json   getNewsByColumns?column=C&page_index=P
+    listing/webapi-<type>.json             /web/webapi?type=T
+    listing/newmarket-<market>.json        /information/newmarket/web/webapi?marketType=M
     <file>.meta.json            optional: {"status": 500, "headers": {...}, "delay": 2.5}
 
 ``python -m newsbot.replay DIR -- CMD ...`` serves DIR on a free loopback port, runs CMD with
@@ -68,6 +71,13 @@ class ReplayServer:
         match = _ARTICLE.search(parts.path)
         if match:
             return self._file("article", f"{match.group(1)}.html")
+        if parts.path.endswith("/getNewsByColumns"):
+            name = f"columns-{query.get('column')}-{query.get('page_index', '1')}.json"
+            return self._file("listing", name)
+        if parts.path.endswith("/newmarket/web/webapi"):
+            return self._file("listing", f"newmarket-{query.get('markettype')}.json")
+        if parts.path.endswith("/web/webapi"):
+            return self._file("listing", f"webapi-{query.get('type')}.json")
         return None
 
     def _file(self, folder: str, name: str) -> Path | None:

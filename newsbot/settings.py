@@ -3,6 +3,7 @@
 BOT_NAME = "newsbot"
 SPIDER_MODULES = ["newsbot.spiders"]
 NEWSPIDER_MODULE = "newsbot.spiders"
+COMMANDS_MODULE = "newsbot.commands"
 
 # Where articles come from. {code} is NW + 18 digits, {id} the 18 digits.
 NEWSBOT_TEXT_URL = "https://choicewzp1.eastmoney.com/NewsData/GetNewsText.do?id={code}"
@@ -10,6 +11,15 @@ NEWSBOT_ARTICLE_URL = "https://finance.eastmoney.com/a/{id}.html"
 # What posts link to.
 NEWSBOT_SHARE_URL = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}"
 NEWSBOT_SITE_URL = "//finews.withounder.com"
+# Listing APIs: the current one, and the old site's (bare-IP hosts of its own; set them to use).
+NEWSBOT_LISTING_URL = "https://np-listapi.eastmoney.com/comm/web/getNewsByColumns"
+NEWSBOT_COLUMNS = ["350"]
+NEWSBOT_WEBAPI_URL = ""  # e.g. http://HOST/web/webapi (api=webapi102, webapi45)
+NEWSBOT_NEWMARKET_URL = ""  # e.g. http://HOST/information/newmarket/web/webapi (api=newmarket)
+# Skip listed articles whose post already shows the listed title and time. 0: refetch all.
+NEWSBOT_INCREMENTAL = True
+# A listing run moves posts older than this many days (China time) to old_post/. 0: never.
+NEWSBOT_KEEP_DAYS = 3
 # Where posts go.
 NEWSBOT_OUTPUT_DIR = "output"
 NEWSBOT_FSYNC = False  # True: fsync each post before its rename (power-loss durability)
@@ -24,8 +34,15 @@ NEWSBOT_POST_FIELDS = ["code", "title", "date", "slug", "source", "body", "stock
 NEWSBOT_STATS_FILE = ""
 
 EXTENSIONS = {
+    "newsbot.extensions.rotate.RotateOldPosts": 500,
     "newsbot.extensions.statsfile.StatsFile": 900,
+    "newsbot.extensions.summary.RunSummary": 910,
 }
+DOWNLOADER_MIDDLEWARES = {
+    "newsbot.middlewares.RetryBackoff": 560,  # after RetryMiddleware (550) has re-queued
+}
+NEWSBOT_RETRY_BACKOFF = 2.0  # seconds before the first retry; doubles each time
+NEWSBOT_RETRY_BACKOFF_MAX = 60.0
 ITEM_PIPELINES = {
     "newsbot.pipelines.clean.CleanBodyPipeline": 100,
     "newsbot.pipelines.normalize.NormalizePipeline": 200,

@@ -8,6 +8,11 @@ INPUT_ACCEPTED = f"{PREFIX}/input/accepted"
 INPUT_INVALID = f"{PREFIX}/input/invalid"
 INPUT_DUPLICATE = f"{PREFIX}/input/duplicate"
 
+LISTING_PAGES = f"{PREFIX}/listing/pages"
+LISTING_ENTRIES = f"{PREFIX}/listing/entries"
+LISTING_UNCHANGED = f"{PREFIX}/listing/unchanged"
+LISTING_BAD_ENTRY = f"{PREFIX}/listing/bad_entry"
+
 TEXT_FETCHED = f"{PREFIX}/text/fetched"
 ARTICLE_PAGE_FETCHED = f"{PREFIX}/article_page/fetched"
 ARTICLE_PAGE_FAILED = f"{PREFIX}/article_page/failed"
@@ -16,6 +21,7 @@ POSTS_NEW = f"{PREFIX}/posts/new"
 POSTS_UPDATED = f"{PREFIX}/posts/updated"
 POSTS_UNCHANGED = f"{PREFIX}/posts/unchanged"
 POSTS_MOVED = f"{PREFIX}/posts/moved"
+POSTS_ROTATED = f"{PREFIX}/posts/rotated"
 CATEGORIES_WRITTEN = f"{PREFIX}/categories/written"
 CATEGORIES_UNCHANGED = f"{PREFIX}/categories/unchanged"
 LIQUID_PROTECTED = f"{PREFIX}/posts/liquid_protected"
@@ -31,3 +37,8 @@ def upstream_error(reason: str) -> str:
 def cleaned(kind: str) -> str:
     """The key counting what the cleaner removed, by kind (``kchart``, ``hidden``, ``ad``...)."""
     return f"{PREFIX}/clean/{kind}"
+
+
+def listing_error(reason: str) -> str:
+    """The key counting listing pages that failed for ``reason``."""
+    return f"{PREFIX}/listing_error/{reason}"

@@ -58,8 +58,41 @@ def replay(upstream: Path):
         yield server
 
 
+def crawl_command(spider: str, args: tuple[str, ...], settings: dict[str, str]) -> list[str]:
+    """The ``scrapy crawl`` command line a user would type, with ``-s`` and ``-a`` options."""
+    command = [sys.executable, "-m", "scrapy", "crawl", spider]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    for arg in args:
+        command += ["-a", arg]
+    return command
+
+
+CRAWL_ENV = {**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning"}
+
+
 @pytest.fixture
-def crawl(tmp_path: Path, replay: ReplayServer):
+def crawl_settings(tmp_path: Path, replay: ReplayServer):
+    """The settings of a test crawl into ``tmp_path/output`` against the replay server."""
+
+    def make(output: Path | None = None, **overrides: str) -> dict[str, str]:
+        return {
+            **TEST_SETTINGS,
+            "NEWSBOT_OUTPUT_DIR": str(output or tmp_path / "output"),
+            "NEWSBOT_STATS_FILE": str(tmp_path / "stats.json"),
+            "NEWSBOT_TEXT_URL": f"{replay.url}/NewsData/GetNewsText.do?id={{code}}",
+            "NEWSBOT_ARTICLE_URL": f"{replay.url}/a/{{id}}.html",
+            "NEWSBOT_LISTING_URL": f"{replay.url}/comm/web/getNewsByColumns",
+            "NEWSBOT_WEBAPI_URL": f"{replay.url}/web/webapi",
+            "NEWSBOT_NEWMARKET_URL": f"{replay.url}/information/newmarket/web/webapi",
+            **overrides,
+        }
+
+    return make
+
+
+@pytest.fixture
+def crawl(crawl_settings):
     """Run ``scrapy crawl SPIDER`` as a user would, against the replay server."""
 
     def run(
@@ -69,37 +102,25 @@ def crawl(tmp_path: Path, replay: ReplayServer):
         settings: dict | None = None,
         timeout: float = 120,
     ) -> CrawlResult:
-        output = output or tmp_path / "output"
-        stats_file = tmp_path / "stats.json"
+        merged = crawl_settings(output, **(settings or {}))
+        stats_file = Path(merged["NEWSBOT_STATS_FILE"])
         stats_file.unlink(missing_ok=True)
-        merged = {
-            **TEST_SETTINGS,
-            "NEWSBOT_OUTPUT_DIR": str(output),
-            "NEWSBOT_STATS_FILE": str(stats_file),
-            "NEWSBOT_TEXT_URL": f"{replay.url}/NewsData/GetNewsText.do?id={{code}}",
-            "NEWSBOT_ARTICLE_URL": f"{replay.url}/a/{{id}}.html",
-            **(settings or {}),
-        }
-        command = [sys.executable, "-m", "scrapy", "crawl", spider]
-        for name, value in merged.items():
-            command += ["-s", f"{name}={value}"]
-        for arg in args:
-            command += ["-a", arg]
         proc = subprocess.run(
-            command,
+            crawl_command(spider, args, merged),
             cwd=PROJECT,
             capture_output=True,
             text=True,
             timeout=timeout,
-            env={**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning"},
+            env=CRAWL_ENV,
         )
         stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
-        return CrawlResult(proc.returncode, proc.stderr, stats, output)
+        return CrawlResult(proc.returncode, proc.stderr, stats, Path(merged["NEWSBOT_OUTPUT_DIR"]))
 
     return run
 
 
 def postdiff(expected: Path, actual: Path) -> subprocess.CompletedProcess:
+    """``shared/tools/postdiff``: compares posts the way the site sees them."""
     return subprocess.run(
         [sys.executable, str(POSTDIFF), str(expected), str(actual)], capture_output=True, text=True
     )

@@ -54,7 +54,7 @@ def test_post_keys_in_contract_order_and_extras_after():
 
 
 def test_category_page():
-    assert yaml.safe_load(render_category("emnews", "东财滚动").split("---")[1]) == {
+    assert yaml.safe_load(render_category("emnews", "东财滚动新闻").split("---")[1]) == {
         "layout": "category",
         "title": "东财滚动新闻",
         "category": "emnews",

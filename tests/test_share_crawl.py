@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,18 @@ def test_title_with_quotes_and_liquid_parses_back(crawl):
     assert front["title"] == '独家: 他说："重磅：#1 {{ site.title }}" 之后'
     assert "{{" not in body and "{%" not in body  # Liquid cannot run the article's text
     assert yaml.safe_load(text.split("---\n")[1])["title"] == front["title"]
+
+
+def test_5xx_is_retried_with_back_off(crawl, replay):
+    code = next(iter(BROKEN))  # answers HTTP 500 every time
+    started = time.monotonic()
+    result = crawl(
+        "share",
+        f"codes={code}",
+        settings={"RETRY_ENABLED": "1", "RETRY_TIMES": "2", "NEWSBOT_RETRY_BACKOFF": "0.5"},
+    )
+    assert replay.count(f"id={code}") == 3
+    assert result.stats["retry/count"] == 2
+    assert result.stats["newsbot/upstream_error/http_500"] == 1
+    assert time.monotonic() - started >= 1.5  # 0.5 s, then 1 s, before the two retries
+    assert result.returncode == 0

@@ -15,8 +15,9 @@ from scrapy.exceptions import NotConfigured
 from newsbot import stats
 from newsbot.exporters import PostExporter
 from newsbot.fileio import remove_stale_temps, write_if_changed
-from newsbot.posts import post_filename, render_category
-from newsbot.tree import SiteTree
+from newsbot.posts import post_filename, render_category, tag_for
+from newsbot.slugs import is_slug
+from newsbot.tree import PostRecord, SiteTree
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +35,7 @@ class PostWriterPipeline:
         self.tree = tree
         self.exporter_options = exporter_options
         self.fsync = fsync
-        self.existing: dict[str, Path] = {}
-        self.sources: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self.records: dict[str, PostRecord] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PostWriterPipeline:
@@ -56,7 +56,7 @@ class PostWriterPipeline:
             if removed:
                 logger.warning("removed %d temp file(s) a killed run left in %s", removed, folder)
         self.tree.posts.mkdir(parents=True, exist_ok=True)
-        self.existing = self.tree.existing_posts()
+        self.records = self.tree.index()
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
@@ -67,7 +67,8 @@ class PostWriterPipeline:
         exporter.start_exporting()
         exporter.export_item(item)
         exporter.finish_exporting()
-        previous = self.existing.get(code)
+        record = self.records.get(code)
+        previous = record.path if record else None
         written = write_if_changed(target, buffer.getvalue(), fsync=self.fsync)
         if previous is not None and previous != target:
             previous.unlink(missing_ok=True)
@@ -81,25 +82,31 @@ class PostWriterPipeline:
             logger.info("%s: updated %s", code, target)
         else:
             self.crawler.stats.inc_value(stats.POSTS_UNCHANGED)
-        self.existing[code] = target
-        self.sources[adapter["slug"]][adapter["source"]] += 1
+        self.records[code] = PostRecord(
+            code, target, slug=adapter["slug"], tag=tag_for(adapter["source"])
+        )
         return item
 
     def _target(self, code: str, date: Any) -> Path:
-        previous = self.existing.get(code)
+        record = self.records.get(code)
         # An article already rotated to old_post/ is updated there, never copied back.
-        folder = previous.parent if previous is not None else self.tree.posts
+        folder = record.path.parent if record is not None else self.tree.posts
         return self.tree.inside(folder / post_filename(code, date))
 
     def close_spider(self) -> None:
-        for slug, names in sorted(self.sources.items()):
-            # The name most posts of this slug carry; ties go to the first in sort order.
-            source = min(names, key=lambda name: (-names[name], name))
+        """A category page for every slug in ``_posts/`` or ``old_post/``, rewritten only on change."""
+        tags: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        for record in self.records.values():
+            if is_slug(record.slug) and record.tag:
+                tags[record.slug][record.tag] += 1
+        for slug, names in sorted(tags.items()):
+            # The title most posts of this slug carry; ties go to the first in sort order.
+            title = min(names, key=lambda name: (-names[name], name))
             page = self.tree.category_page(slug)
             if write_if_changed(
-                page, render_category(slug, source).encode("utf-8"), fsync=self.fsync
+                page, render_category(slug, title).encode("utf-8"), fsync=self.fsync
             ):
                 self.crawler.stats.inc_value(stats.CATEGORIES_WRITTEN)
-                logger.info("category page %s (%s)", page, source)
+                logger.info("category page %s (%s)", page, title)
             else:
                 self.crawler.stats.inc_value(stats.CATEGORIES_UNCHANGED)

@@ -1,0 +1,1 @@
+"""Scrapy commands of newsbot (``COMMANDS_MODULE``): ``crawl`` with a tree lock."""

@@ -1,0 +1,150 @@
+"""``scrapy crawl listing``: the scheduled job. Walk a listing API, fetch only what is new or changed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from newsbot import stats
+from newsbot.codes import ArticleRef
+from newsbot.dates import format_post_date
+from newsbot.parse import ListingEntry, UpstreamError, listing_entries, load_json
+from newsbot.spiders.base import ArticleSpider, answer_text, failure_reason
+from newsbot.tree import PostRecord, SiteTree
+
+logger = logging.getLogger(__name__)
+
+APIS = ("columns", "webapi102", "webapi45", "newmarket")
+
+
+def is_unchanged(entry: ListingEntry, record: PostRecord | None) -> bool:
+    """Whether a listed article is already written as the listing shows it (title and time)."""
+    if record is None or not record.title or not record.date:
+        return False
+    listed = entry.fields
+    if listed.title is not None and listed.title != " ".join(record.title.split()):
+        return False
+    return listed.time is None or format_post_date(listed.time) == record.date
+
+
+class ListingSpider(ArticleSpider):
+    """``-a api=columns|webapi102|webapi45|newmarket``; ``columns``, ``pages``, ``page_size``
+    for the current API, ``count`` for the old ones, ``market`` for newmarket. Strings only,
+    so that scrapyd can schedule it."""
+
+    name = "listing"
+    rotates = True  # the end of a listing run moves old posts to old_post/
+
+    def __init__(
+        self,
+        api: str = "columns",
+        columns: str = "",
+        pages: str = "1",
+        page_size: str = "20",
+        count: str = "",
+        market: str = "37",
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        if api not in APIS:
+            raise ValueError(f"-a api={api!r}: use one of {', '.join(APIS)}")
+        self.api = api
+        self.columns_arg = columns
+        self.pages = int(pages)
+        self.page_size = int(page_size)
+        self.count = int(count) if count else int(page_size) * int(pages)
+        self.market = market
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ListingSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.columns = [c.strip() for c in spider.columns_arg.split(",") if c.strip()] or [
+            str(c) for c in settings.getlist("NEWSBOT_COLUMNS")
+        ]
+        spider.bases = {
+            "columns": settings.get("NEWSBOT_LISTING_URL"),
+            "webapi102": settings.get("NEWSBOT_WEBAPI_URL"),
+            "webapi45": settings.get("NEWSBOT_WEBAPI_URL"),
+            "newmarket": settings.get("NEWSBOT_NEWMARKET_URL"),
+        }
+        spider.incremental = settings.getbool("NEWSBOT_INCREMENTAL")
+        spider.tree = SiteTree(Path(settings.get("NEWSBOT_OUTPUT_DIR")))
+        return spider
+
+    def listing_urls(self) -> list[str]:
+        base = self.bases[self.api]
+        if not base:
+            raise ValueError(f"-a api={self.api} needs its base URL setting (see README)")
+        if self.api == "columns":
+            trace = str(int(time.time() * 1000))
+            return [
+                f"{base}?"
+                + urlencode(
+                    {
+                        "client": "web",
+                        "biz": "web_news_col",
+                        "column": column,
+                        "order": 1,
+                        "needInteractData": 0,
+                        "page_index": page,
+                        "page_size": self.page_size,
+                        "req_trace": trace,
+                        "fields": "code,showTime,title,mediaName,summary,image,url,uniqueUrl",
+                    }
+                )
+                for column in self.columns
+                for page in range(1, self.pages + 1)
+            ]
+        if self.api == "newmarket":
+            return [f"{base}?" + urlencode({"marketType": self.market, "count": self.count})]
+        kind = self.api.removeprefix("webapi")
+        return [f"{base}?" + urlencode({"type": kind, "count": self.count, "newsid": 1})]
+
+    async def start(self) -> AsyncIterator[Any]:
+        self.known = self.tree.index() if self.incremental else {}
+        self.seen: set[str] = set()
+        for url in self.listing_urls():
+            yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed)
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        try:
+            entries, bad = listing_entries(load_json(answer_text(response)))
+        except UpstreamError as exc:
+            self.crawler.stats.inc_value(stats.listing_error(exc.reason))
+            logger.warning(
+                "listing %s unusable (%s%s)",
+                response.url,
+                exc.reason,
+                f": {exc.detail}" if exc.detail else "",
+            )
+            return
+        self.crawler.stats.inc_value(stats.LISTING_PAGES)
+        for item in bad:
+            self.crawler.stats.inc_value(stats.LISTING_BAD_ENTRY)
+            logger.warning(
+                "listing %s: entry without a usable code skipped: %s", response.url, item
+            )
+        for entry in entries:
+            if entry.code in self.seen:
+                continue
+            self.seen.add(entry.code)
+            self.crawler.stats.inc_value(stats.LISTING_ENTRIES)
+            if is_unchanged(entry, self.known.get(entry.code)):
+                self.crawler.stats.inc_value(stats.LISTING_UNCHANGED)
+                continue
+            yield self.text_request(ArticleRef(entry.code), entry.fields)
+
+    def listing_failed(self, failure: Failure) -> None:
+        reason = failure_reason(failure)
+        self.crawler.stats.inc_value(stats.listing_error(reason))
+        logger.warning("listing %s failed (%s)", failure.request.url, reason)
