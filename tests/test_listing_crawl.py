@@ -264,7 +264,7 @@ def test_a_bad_listing_page_does_not_stop_the_others(crawl, listing, answer, rea
 def test_overlapping_runs_never_both_write(crawl_settings, listing, tmp_path):
     slow = listing.root / "text" / f"NW{listing.pages['columns-350-1'][0]['code']}.json.meta.json"
     slow.write_text(json.dumps({"delay": 8}))
-    settings = crawl_settings()
+    settings = crawl_settings(DOWNLOAD_TIMEOUT="30")
     first_log = (tmp_path / "first.log").open("w")
     first = subprocess.Popen(
         crawl_command("listing", ARGS, settings), cwd=PROJECT, env=CRAWL_ENV, stderr=first_log
