@@ -11,7 +11,7 @@ LOCAL  := -s NEWSBOT_TEXT_URL="$$REPLAY_URL/NewsData/GetNewsText.do?id={code}" \
           -s NEWSBOT_ARTICLE_URL="$$REPLAY_URL/a/{id}.html" \
           -s AUTOTHROTTLE_ENABLED=0 -s DOWNLOAD_DELAY=0 -s RETRY_ENABLED=0
 
-.PHONY: install test lint demo crawl clean
+.PHONY: install jekyll test lint demo site crawl clean
 
 install: $(STAMP)
 
@@ -24,7 +24,13 @@ $(STAMP): pyproject.toml
 lint: install
 	$(BIN)/ruff check newsbot tests
 
-test: lint
+# Debian's jekyll, for the build tests and `make site` (installed with apt-get when run as root).
+jekyll:
+	@command -v jekyll >/dev/null || { [ "$$(id -u)" = 0 ] \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jekyll >/dev/null; } \
+	  || { echo "jekyll is missing: apt-get install jekyll (as root)"; exit 1; }
+
+test: lint jekyll
 	$(BIN)/python -m pytest
 
 demo: install
@@ -34,6 +40,12 @@ demo: install
 	@echo
 	@echo "Posts written under $(OUTPUT)/_posts, category pages under $(OUTPUT)/category:"
 	@find $(OUTPUT)/_posts $(OUTPUT)/category -type f | sort
+
+# Build the tree with Jekyll into $(OUTPUT)/_site; the skeleton in site/ never overwrites a file.
+site: jekyll
+	mkdir -p $(OUTPUT)
+	cp -rn site/. $(OUTPUT)/
+	jekyll build --source $(OUTPUT) --destination $(OUTPUT)/_site
 
 # The real thing: make crawl URLS=https://choicewzp1.eastmoney.com/html_News/NewsShare.html?infoCode=NW...
 crawl: install

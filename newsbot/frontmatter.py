@@ -80,7 +80,11 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     try:
         data = yaml.load(text[4 : end + 1], Loader=_Loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
-        raise FrontMatterError(f"front matter is not YAML: {exc}") from None
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 2}, column {where.column + 1}" if where else ""
+        raise FrontMatterError(
+            f"front matter is not YAML{at}: {getattr(exc, 'problem', exc)}"
+        ) from None
     if not isinstance(data, dict):
         raise FrontMatterError("front matter is not a mapping")
     return data, text[end + 5 :]

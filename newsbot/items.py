@@ -23,3 +23,16 @@ class Article(scrapy.Item):
     stocks = scrapy.Field(serializer=list)
     summary = scrapy.Field()
     url = scrapy.Field()  # the answer it was read from, for logs
+    origin = scrapy.Field()  # migrate: the old file it came from
+    outcome = scrapy.Field()  # migrate: "migrated" or "refetched"
+    path = scrapy.Field()  # set by the writer: the post file written
+
+
+class VerbatimFile(scrapy.Item):
+    """A file copied into the tree as it is (an old site's own announcements, which have no code)."""
+
+    relpath = scrapy.Field()  # where in the output tree, e.g. "_posts/2021-12-01-init.md"
+    content = scrapy.Field()  # bytes
+    origin = scrapy.Field()
+    outcome = scrapy.Field()
+    path = scrapy.Field()

@@ -24,7 +24,7 @@ NEWSBOT_KEEP_DAYS = 3
 NEWSBOT_OUTPUT_DIR = "output"
 NEWSBOT_FSYNC = False  # True: fsync each post before its rename (power-loss durability)
 # Source name -> slug, for sources whose category URL must not change.
-NEWSBOT_SLUGS = {"东财滚动新闻": "emnews"}
+NEWSBOT_SLUGS = {"东财滚动": "emnews"}  # rolling news: tag 东财滚动新闻, URL /category/emnews.html
 # The source of an article that names none anywhere (text answer, article page, source line).
 NEWSBOT_DEFAULT_SOURCE = "东方财富网"
 # Item fields written as front matter: the contract's, then extras (default: stocks).
@@ -35,6 +35,7 @@ NEWSBOT_STATS_FILE = ""
 
 EXTENSIONS = {
     "newsbot.extensions.rotate.RotateOldPosts": 500,
+    "newsbot.extensions.report.MigrationReport": 800,
     "newsbot.extensions.statsfile.StatsFile": 900,
     "newsbot.extensions.summary.RunSummary": 910,
 }

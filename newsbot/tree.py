@@ -12,7 +12,7 @@ from pathlib import Path
 from newsbot.frontmatter import FrontMatterError, split_front_matter
 from newsbot.posts import CATEGORY_DIR, OLD_POSTS_DIR, POSTS_DIR, parse_post_filename
 
-__all__ = ["SiteTree", "PostRecord"]
+__all__ = ["SiteTree", "PostRecord", "read_record"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,39 +56,24 @@ class SiteTree:
             raise ValueError(f"{path} is outside the output tree {self.root}")
         return path
 
-    def post_files(self) -> Iterator[tuple[str, Path]]:
-        """``(code, path)`` of every contract-named post, ``old_post/`` first, then ``_posts/``."""
+    def post_files(self) -> Iterator[Path]:
+        """Every ``*.md`` in ``old_post/``, then in ``_posts/``."""
         for folder in (self.old_posts, self.posts):
             if folder.is_dir():
-                for path in sorted(folder.glob("*.md")):
-                    parsed = parse_post_filename(path.name)
-                    if parsed:
-                        yield parsed[1], path
+                yield from sorted(folder.glob("*.md"))
+
+    def records(self) -> Iterator[PostRecord]:
+        """A record of every post, read from its front matter; ``code`` is empty for a file not
+        named by the contract (an announcement kept from an old site)."""
+        for path in self.post_files():
+            yield read_record(path)
 
     def index(self) -> dict[str, PostRecord]:
-        """Every post's record, read from its front matter: the state incremental runs rely on.
+        """Code to record of every contract-named post: the state incremental runs rely on.
 
         Should one article have several files (a tree edited by hand), the one in ``_posts/`` wins.
         """
-        records: dict[str, PostRecord] = {}
-        for code, path in self.post_files():
-            try:
-                front, _ = split_front_matter(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, FrontMatterError) as exc:
-                logger.warning(
-                    "%s: unreadable post %s (%s); it will be fetched again", code, path, exc
-                )
-                records[code] = PostRecord(code, path)
-                continue
-            records[code] = PostRecord(
-                code,
-                path,
-                title=str(front.get("title") or ""),
-                date=str(front.get("date") or ""),
-                slug=str(front.get("categories") or ""),
-                tag=str(front.get("tags") or ""),
-            )
-        return records
+        return {record.code: record for record in self.records() if record.code}
 
     def rotate(self, cutoff: date) -> list[tuple[Path, Path]]:
         """Move posts dated before ``cutoff`` from ``_posts/`` to ``old_post/``; the moves made."""
@@ -104,3 +89,22 @@ class SiteTree:
             os.replace(path, target)  # atomic on one filesystem: the post is always somewhere
             moves.append((path, target))
         return moves
+
+
+def read_record(path: Path) -> PostRecord:
+    """The record of one post file (title, date, slug and tag empty where unreadable)."""
+    parsed = parse_post_filename(path.name)
+    code = parsed[1] if parsed else ""
+    try:
+        front, _ = split_front_matter(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, FrontMatterError) as exc:
+        logger.warning("%s: unreadable post %s (%s); it will be fetched again", code, path, exc)
+        return PostRecord(code, path)
+    return PostRecord(
+        code,
+        path,
+        title=str(front.get("title") or ""),
+        date=str(front.get("date") or ""),
+        slug=str(front.get("categories") or ""),
+        tag=str(front.get("tags") or ""),
+    )

@@ -9,6 +9,7 @@ from scrapy.crawler import Crawler
 
 from newsbot import stats
 from newsbot.clean import clean_body
+from newsbot.items import Article
 
 
 class CleanBodyPipeline:
@@ -22,6 +23,8 @@ class CleanBodyPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Article):
+            return item
         adapter = ItemAdapter(item)
         raw = adapter.get("body")
         if not raw:

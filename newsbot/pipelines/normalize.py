@@ -12,6 +12,7 @@ from newsbot import stats
 from newsbot.codes import InvalidInput, canonical_code
 from newsbot.dates import date_from_code
 from newsbot.exceptions import EmptyBody, MissingFields, UnsafeField
+from newsbot.items import Article
 from newsbot.slugs import is_slug, source_slug
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ class NormalizePipeline:
         )
 
     def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Article):
+            return item
         adapter = ItemAdapter(item)
         raw_code = str(adapter.get("code") or "")
         try:
@@ -59,7 +62,9 @@ class NormalizePipeline:
             raise MissingFields(code, missing)
         if not adapter["body"].strip():
             raise EmptyBody(code)
-        slug = source_slug(adapter["source"], self.slugs)
+        slug = adapter.get("slug") or source_slug(
+            adapter["source"], self.slugs
+        )  # migrate presets it
         if not is_slug(slug):
             raise UnsafeField(code, f"source {adapter['source']!r} gives no usable slug")
         adapter["slug"] = slug

@@ -15,9 +15,10 @@ from scrapy.exceptions import NotConfigured
 from newsbot import stats
 from newsbot.exporters import PostExporter
 from newsbot.fileio import remove_stale_temps, write_if_changed
+from newsbot.items import VerbatimFile
 from newsbot.posts import post_filename, render_category, tag_for
 from newsbot.slugs import is_slug
-from newsbot.tree import PostRecord, SiteTree
+from newsbot.tree import PostRecord, SiteTree, read_record
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class PostWriterPipeline:
         self.exporter_options = exporter_options
         self.fsync = fsync
         self.records: dict[str, PostRecord] = {}
+        self.uncoded: list[PostRecord] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PostWriterPipeline:
@@ -56,9 +58,15 @@ class PostWriterPipeline:
             if removed:
                 logger.warning("removed %d temp file(s) a killed run left in %s", removed, folder)
         self.tree.posts.mkdir(parents=True, exist_ok=True)
-        self.records = self.tree.index()
+        records = list(self.tree.records())
+        self.records = {record.code: record for record in records if record.code}
+        self.uncoded = [
+            record for record in records if not record.code
+        ]  # only their categories count
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, VerbatimFile):
+            return self._copy(item)
         adapter = ItemAdapter(item)
         code = adapter["code"]
         target = self._target(code, adapter["date"])
@@ -82,9 +90,18 @@ class PostWriterPipeline:
             logger.info("%s: updated %s", code, target)
         else:
             self.crawler.stats.inc_value(stats.POSTS_UNCHANGED)
+        adapter["path"] = str(target)
         self.records[code] = PostRecord(
             code, target, slug=adapter["slug"], tag=tag_for(adapter["source"])
         )
+        return item
+
+    def _copy(self, item: VerbatimFile) -> VerbatimFile:
+        target = self.tree.inside(self.tree.root / item["relpath"])
+        if write_if_changed(target, item["content"], fsync=self.fsync):
+            self.crawler.stats.inc_value(stats.FILES_COPIED)
+        item["path"] = str(target)
+        self.uncoded.append(read_record(target))
         return item
 
     def _target(self, code: str, date: Any) -> Path:
@@ -96,7 +113,7 @@ class PostWriterPipeline:
     def close_spider(self) -> None:
         """A category page for every slug in ``_posts/`` or ``old_post/``, rewritten only on change."""
         tags: defaultdict[str, Counter[str]] = defaultdict(Counter)
-        for record in self.records.values():
+        for record in [*self.records.values(), *self.uncoded]:
             if is_slug(record.slug) and record.tag:
                 tags[record.slug][record.tag] += 1
         for slug, names in sorted(tags.items()):

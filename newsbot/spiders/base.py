@@ -17,6 +17,7 @@ from newsbot import stats
 from newsbot.codes import ArticleRef, article_id
 from newsbot.items import Article
 from newsbot.parse import ArticleFields, UpstreamError, article_page_fields, load_json, text_fields
+from newsbot.signals import article_failed
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +51,14 @@ class ArticleSpider(scrapy.Spider):
         spider.article_url = crawler.settings.get("NEWSBOT_ARTICLE_URL")
         return spider
 
-    def text_request(self, ref: ArticleRef, known: ArticleFields | None = None) -> scrapy.Request:
-        """The request for an article's text; ``known`` fills what the answer lacks."""
+    def text_request(
+        self,
+        ref: ArticleRef,
+        known: ArticleFields | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> scrapy.Request:
+        """The request for an article's text; ``known`` fills what the answer lacks, and
+        ``extra`` item fields (``origin``, ``slug``...) ride along to the item."""
         if ref.text_base:
             url = ref.text_base + TEXT_PATH.format(code=ref.code)
         else:
@@ -60,43 +67,50 @@ class ArticleSpider(scrapy.Spider):
             url,
             callback=self.parse_text,
             errback=self.text_failed,
-            cb_kwargs={"code": ref.code, "known": known or ArticleFields()},
+            cb_kwargs={"code": ref.code, "known": known or ArticleFields(), "extra": extra or {}},
             dont_filter=True,
         )
 
-    def parse_text(self, response: Response, code: str, known: ArticleFields) -> Iterator[Any]:
+    def parse_text(
+        self, response: Response, code: str, known: ArticleFields, extra: dict[str, Any]
+    ) -> Iterator[Any]:
         self.crawler.stats.inc_value(stats.TEXT_FETCHED)
         try:
             found = text_fields(load_json(answer_text(response))).fill(known)
         except UpstreamError as exc:
-            self.upstream_failed(code, exc.reason, response.url, exc.detail)
+            self.upstream_failed(code, exc.reason, response.url, exc.detail, extra)
             return
         if found.missing():
             yield scrapy.Request(
                 self.article_url.format(id=article_id(code), code=code),
                 callback=self.parse_article_page,
                 errback=self.article_page_failed,
-                cb_kwargs={"code": code, "found": found, "text_url": response.url},
+                cb_kwargs={"code": code, "found": found, "text_url": response.url, "extra": extra},
                 dont_filter=True,
             )
         else:
-            yield self.article(code, found, response.url)
+            yield self.article(code, found, response.url, extra)
 
     def parse_article_page(
-        self, response: Response, code: str, found: ArticleFields, text_url: str
+        self,
+        response: Response,
+        code: str,
+        found: ArticleFields,
+        text_url: str,
+        extra: dict[str, Any],
     ) -> Iterator[Any]:
         self.crawler.stats.inc_value(stats.ARTICLE_PAGE_FETCHED)
         page = article_page_fields(answer_text(response))
         # The text answer's body wins: the page's body is only used for metadata gaps.
-        yield self.article(
-            code, found.fill(ArticleFields(page.title, page.time, page.source)), text_url
-        )
+        gaps = ArticleFields(page.title, page.time, page.source)
+        yield self.article(code, found.fill(gaps), text_url, extra)
 
     def text_failed(self, failure: Failure) -> None:
         request = failure.request
         detail = failure.getErrorMessage() if not failure.check(HttpError) else ""
+        kwargs = request.cb_kwargs
         self.upstream_failed(
-            request.cb_kwargs["code"], failure_reason(failure), request.url, detail
+            kwargs["code"], failure_reason(failure), request.url, detail, kwargs["extra"]
         )
 
     def article_page_failed(self, failure: Failure) -> Iterator[Any]:
@@ -109,9 +123,16 @@ class ArticleSpider(scrapy.Spider):
             failure.request.url,
             reason,
         )
-        yield self.article(kwargs["code"], kwargs["found"], kwargs["text_url"])
+        yield self.article(kwargs["code"], kwargs["found"], kwargs["text_url"], kwargs["extra"])
 
-    def upstream_failed(self, code: str, reason: str, url: str, detail: str = "") -> None:
+    def upstream_failed(
+        self,
+        code: str,
+        reason: str,
+        url: str,
+        detail: str = "",
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         self.crawler.stats.inc_value(stats.upstream_error(reason))
         logger.warning(
             "%s: skipped, upstream answer unusable (%s%s) from %s",
@@ -120,9 +141,12 @@ class ArticleSpider(scrapy.Spider):
             f": {detail}" if detail else "",
             url,
         )
+        self.crawler.signals.send_catch_log(
+            signal=article_failed, code=code, reason=reason, extra=extra or {}
+        )
 
     @staticmethod
-    def article(code: str, found: ArticleFields, url: str) -> Article:
+    def article(code: str, found: ArticleFields, url: str, extra: dict[str, Any]) -> Article:
         return Article(
             code=code,
             title=found.title,
@@ -131,4 +155,5 @@ class ArticleSpider(scrapy.Spider):
             body=found.body,
             summary=found.summary,
             url=url,
+            **extra,
         )

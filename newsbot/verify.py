@@ -1,0 +1,169 @@
+"""Checks a site tree against the post contract; every problem names its file."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsbot.clean import clean_body
+from newsbot.frontmatter import FrontMatterError, split_front_matter
+from newsbot.posts import CATEGORY_DIR, OLD_POSTS_DIR, POSTS_DIR, parse_post_filename
+
+__all__ = ["Problem", "verify_tree", "verify_post"]
+
+POST_KEYS = ["layout", "title", "date", "categories", "tags"]
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+0800")
+_LOOSE_NAME = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})?-?(?:NW)?(?P<id>\d{18})\.md", re.IGNORECASE)
+_SHARE = re.compile(r"<(https?:)?//[^>\s]+>")
+_BACKLINKS = re.compile(
+    r"\[返回(?P<tag>.+)\]\((?P<site>\S*)/category/(?P<slug>[^)]+)\.html\)｜\[返回首页\]\((?P=site)/\)"
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def verify_tree(root: Path) -> tuple[list[Problem], int]:
+    """Every problem in the tree at ``root``, and how many files were checked."""
+    problems: list[Problem] = []
+    tags: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    checked = 0
+    folders = [root / POSTS_DIR, root / OLD_POSTS_DIR]
+    if not any(folder.is_dir() for folder in folders):
+        folders = [root]  # a bare posts folder
+    for folder in folders:
+        for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
+            checked += 1
+            found = list(verify_post(path))
+            problems += found
+            slug_tag = _slug_and_tag(path)
+            if slug_tag:
+                tags[slug_tag[0]][slug_tag[1]] += 1
+    for slug, names in sorted(tags.items()):
+        checked += 1
+        problems += _verify_category(root / CATEGORY_DIR / f"{slug}.html", slug, names)
+    return problems, checked
+
+
+def _slug_and_tag(path: Path) -> tuple[str, str] | None:
+    try:
+        front, _ = split_front_matter(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, FrontMatterError):
+        return None
+    slug, tag = front.get("categories"), front.get("tags")
+    return (slug, tag) if isinstance(slug, str) and isinstance(tag, str) and slug and tag else None
+
+
+def verify_post(path: Path) -> Iterator[Problem]:
+    """The problems of one post file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        yield Problem(path, f"unreadable: {exc}")
+        return
+    try:
+        front, body = split_front_matter(text)
+    except FrontMatterError as exc:
+        yield Problem(path, str(exc))
+        return
+    named = parse_post_filename(path.name)
+    loose = _LOOSE_NAME.fullmatch(path.name)
+    if named is None and loose:
+        yield Problem(path, "file name's code is not NW + 18 digits")
+        named = (loose["date"], "NW" + loose["id"])
+    if named is None:
+        # not a contract name: only an announcement without a code may be like this
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}-[a-z0-9-]+\.md", path.name):
+            yield Problem(path, "file name is not YYYY-MM-DD-CODE.md")
+        for key in ("layout", "title", "date"):
+            if not front.get(key):
+                yield Problem(path, f"front matter: {key} is missing or empty")
+        return
+    name_date, code = named
+    if not name_date:
+        yield Problem(path, "file name has no date")
+    keys = list(front)
+    if keys[: len(POST_KEYS)] != POST_KEYS:
+        yield Problem(path, f"front matter keys {keys[:5]} are not {POST_KEYS} in that order")
+    for key in POST_KEYS:
+        value = front.get(key)
+        if key == "date" and value is not None and not isinstance(value, str):
+            yield Problem(path, f"date {value} has no +0800 offset")
+        elif not isinstance(value, str) or not value.strip():
+            yield Problem(path, f"front matter: {key} is missing or empty")
+    date, slug, tag = (
+        front.get(k) if isinstance(front.get(k), str) else ""
+        for k in ("date", "categories", "tags")
+    )
+    if front.get("layout") not in (None, "post"):
+        yield Problem(path, f"layout is {front['layout']!r}, not 'post'")
+    if date and not _DATE.fullmatch(date):
+        yield Problem(path, f"date {date!r} is not 'YYYY-MM-DD HH:MM:SS +0800'")
+    elif date and date[:10] != name_date:
+        yield Problem(path, f"file name date {name_date} disagrees with date {date[:10]}")
+    if slug and not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug):
+        yield Problem(path, f"category {slug!r} is not a slug [a-z0-9-]")
+    yield from _verify_body(path, body, code, slug, tag)
+
+
+def _verify_body(path: Path, body: str, code: str, slug: str, tag: str) -> Iterator[Problem]:
+    lines = [line.strip() for line in body.strip().split("\n")]
+    share_at = next(
+        (i for i, line in enumerate(lines) if _SHARE.fullmatch(line) or line == "<>"), None
+    )
+    if share_at is None:
+        yield Problem(path, "no share link line <URL> after the body")
+        html = body
+    else:
+        html = "\n".join(lines[:share_at])
+        if code[2:] not in lines[share_at]:
+            yield Problem(path, f"share link {lines[share_at]} does not name {code}")
+        rest = [line for line in lines[share_at + 1 :] if line]
+        backlinks = _BACKLINKS.fullmatch(rest[0]) if len(rest) == 1 else None
+        if backlinks is None:
+            yield Problem(
+                path,
+                "back-links are not one line [返回TAG](SITE/category/SLUG.html)｜[返回首页](SITE/)",
+            )
+        elif (backlinks["tag"], backlinks["slug"]) != (tag, slug):
+            yield Problem(
+                path,
+                f"back-links point to {backlinks['slug']}/{backlinks['tag']}, not {slug}/{tag}",
+            )
+    if not html.strip():
+        yield Problem(path, "the body is empty")
+        return
+    cuts = clean_body(html).cuts
+    if cuts:
+        kinds = ", ".join(f"{kind} ({count})" for kind, count in sorted(cuts.items()))
+        yield Problem(path, f"body holds markup the cleaner removes: {kinds}")
+    if "{{" in html or "{%" in html:
+        yield Problem(path, "body holds unprotected Liquid markup ({{ or {%)")
+
+
+def _verify_category(page: Path, slug: str, tags: Counter[str]) -> list[Problem]:
+    if not page.is_file():
+        return [
+            Problem(page, f"category page missing for slug {slug!r} ({sum(tags.values())} posts)")
+        ]
+    try:
+        front, _ = split_front_matter(page.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, FrontMatterError) as exc:
+        return [Problem(page, str(exc))]
+    problems = []
+    if front.get("layout") != "category" or front.get("category") != slug:
+        problems.append(Problem(page, f"front matter is not layout: category, category: {slug}"))
+    if front.get("title") not in tags:
+        problems.append(
+            Problem(page, f"titled {front.get('title')!r}, but its posts are tagged {sorted(tags)}")
+        )
+    return problems
