@@ -51,6 +51,12 @@ _SANITIZER = nh3.Cleaner(
     strip_comments=True,
 )
 
+# Block tags kramdown leaves alone (raw HTML blocks); anything else at the top gets a <p>.
+WRAPPING_BLOCKS = frozenset(
+    {"p", "div", "table", "ul", "ol", "dl", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+     "pre", "figure", "center", "hr"}
+)  # fmt: skip
+
 KCHART_HOST = "webquoteklinepic.eastmoney.com"
 AD_HOST = "acttg.eastmoney.com"
 PROMO_MARK = "一站式开户交易"
@@ -133,11 +139,17 @@ class _Cutter:
                 continue
             self._visit(el)
         self._drop_emptied()
+        _wrap_inline(self.root)
         _tidy_whitespace(self.root)
 
     def _visit(self, el: lhtml.HtmlElement) -> None:
         tag = el.tag.lower()
         classes = set((el.get("class") or "").split())
+        handlers = [name for name in el.attrib if name.lower().startswith("on")]
+        for name in handlers:
+            del el.attrib[name]
+        if handlers:
+            self.cuts["handler"] += len(handlers)
         if tag in DROP_WITH_CONTENT:
             self._cut(el, "executable")
         elif _is_hidden(el):
@@ -167,6 +179,8 @@ class _Cutter:
                 self._cut(el, "placeholder")
         elif tag in _BLOCKS:
             self._block(el, classes)
+        if tag not in ALLOWED_TAGS and el.getparent() is not None:
+            el.drop_tag()  # unwrapped here, not by nh3, so that _wrap_inline sees the result
 
     def _marked_kcharts(self) -> None:
         for start in list(self.root.iter(etree.Comment)):
@@ -225,6 +239,51 @@ class _Cutter:
                 parent = el.getparent()
                 el.drop_tree()
                 el = parent
+
+
+def _wrap_inline(root: lhtml.HtmlElement) -> None:
+    """Put top-level text and inline elements into ``<p>``: Markdown (kramdown) reads a line that
+    does not start with a block tag as Markdown, where ``[x](javascript:...)`` would become a link."""
+    segments: list[str | lhtml.HtmlElement] = [root.text] if root.text else []
+    for child in list(root):
+        tail, child.tail = child.tail, None
+        root.remove(child)
+        segments.append(child)
+        if tail:
+            segments.append(tail)
+    root.text = None
+    run: list[str | lhtml.HtmlElement] = []
+
+    def add_text(parent: lhtml.HtmlElement, text: str) -> None:
+        if len(parent):
+            parent[-1].tail = (parent[-1].tail or "") + text
+        else:
+            parent.text = (parent.text or "") + text
+
+    def flush() -> None:
+        if any(_meaningful(node) for node in run):
+            paragraph = lhtml.Element("p")
+            for node in run:
+                add_text(paragraph, node) if isinstance(node, str) else paragraph.append(node)
+            root.append(paragraph)
+        else:
+            for node in run:
+                add_text(root, node) if isinstance(node, str) else root.append(node)
+        run.clear()
+
+    for node in segments:
+        if not isinstance(node, str) and isinstance(node.tag, str) and node.tag in WRAPPING_BLOCKS:
+            flush()
+            root.append(node)
+        else:
+            run.append(node)
+    flush()
+
+
+def _meaningful(node: str | lhtml.HtmlElement) -> bool:
+    if isinstance(node, str):
+        return bool(node.strip())
+    return isinstance(node.tag, str) and node.tag != "br"
 
 
 def _safe_url(url: str | None) -> bool:

@@ -15,12 +15,11 @@ __all__ = [
     "read_inputs",
 ]
 
-_ID = re.compile(r"\d{18}")
-_CODE = re.compile(r"(?:NW)?(\d{18})", re.IGNORECASE)
-_ARTICLE_PATH = re.compile(r"/a/(\d{18})\.html")
-_NEWS_PATH = re.compile(r"/news/\d+,(\d{18})\.html")
+_CODE = re.compile(r"(?:NW)?([0-9]{18})", re.IGNORECASE)
+_ARTICLE_PATH = re.compile(r"/a/([0-9]{18})\.html")
+_NEWS_PATH = re.compile(r"/news/[0-9]+,([0-9]{18})\.html")
 _SHARE_PATH = "/html_News/NewsShare.html"
-_SEPARATOR = re.compile(r",(?!\d{18}\.html)")  # /news/COLUMN,ID.html has a comma of its own
+_SEPARATOR = re.compile(r",(?![0-9]{18}\.html)")  # /news/COLUMN,ID.html has a comma of its own
 _COMMENT = re.compile(r"(?:^|\s)#")  # a '#' inside a URL is a fragment, not a comment
 
 

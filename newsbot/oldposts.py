@@ -14,7 +14,7 @@ from newsbot.frontmatter import FrontMatterError, split_front_matter
 
 __all__ = ["OldPost", "read_old_post", "find_old_posts"]
 
-_NAME_CODE = re.compile(r"(?:NW)?(\d{18})", re.IGNORECASE)
+_NAME_CODE = re.compile(r"(?:NW)?([0-9]{18})", re.IGNORECASE)
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 _LINE = re.compile(r"([A-Za-z_][\w-]*)\s*:(.*)")
 _TRAILER = re.compile(r"<(?:[a-z]+://[^>]*)?>|\[返回")
@@ -129,7 +129,7 @@ def _code(filename: str, text: str) -> str | None:
             return parse_input(url).code
         except InvalidInput:
             continue
-    for word in re.findall(r"\b(?:NW)?\d{18}\b", text):
+    for word in re.findall(r"\b(?:NW)?[0-9]{18}\b", text):
         try:
             return canonical_code(word)
         except InvalidInput:

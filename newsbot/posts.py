@@ -28,7 +28,7 @@ POSTS_DIR = "_posts"
 OLD_POSTS_DIR = "old_post"
 CATEGORY_DIR = "category"
 
-_POST_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})-(NW\d{18})\.md")
+_POST_NAME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})-(NW[0-9]{18})\.md")
 _LIQUID_OPEN = re.compile(r"\{(?=[{%])")
 _LINK_TEXT_SPECIAL = re.compile(r"([\\\[\]])")
 

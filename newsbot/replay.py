@@ -7,7 +7,8 @@ Layout of a recording folder::
     listing/columns-<column>-<page>.json   getNewsByColumns?column=C&page_index=P
     listing/webapi-<type>.json             /web/webapi?type=T
     listing/newmarket-<market>.json        /information/newmarket/web/webapi?marketType=M
-    <file>.meta.json            optional: {"status": 500, "headers": {...}, "delay": 2.5}
+    <file>.meta.json            optional: {"status": 500, "headers": {...}, "delay": 2.5,
+                                           "reset": true}
 
 ``python -m newsbot.replay DIR -- CMD ...`` serves DIR on a free loopback port, runs CMD with
 ``REPLAY_URL=http://127.0.0.1:PORT`` in its environment, and exits with CMD's status.
@@ -19,6 +20,8 @@ import argparse
 import json
 import os
 import re
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -29,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 
 __all__ = ["ReplayServer", "main"]
 
-_ARTICLE = re.compile(r"/(?:a/|news/\d+,)(\d{18})\.html")
+_ARTICLE = re.compile(r"/(?:a/|news/[0-9]+,)([0-9]{18})\.html")
 _TYPES = {".json": "application/json; charset=utf-8", ".html": "text/html; charset=utf-8"}
 
 
@@ -103,6 +106,13 @@ class ReplayServer:
                 meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
                 if meta.get("delay"):
                     time.sleep(float(meta["delay"]))
+                if meta.get("reset"):  # a connection reset: RST instead of an answer
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 headers = {"Content-Type": _TYPES.get(path.suffix, "application/octet-stream")}
                 headers.update(meta.get("headers", {}))
                 self._send(int(meta.get("status", 200)), path.read_bytes(), headers)

@@ -15,8 +15,10 @@ from newsbot.posts import CATEGORY_DIR, OLD_POSTS_DIR, POSTS_DIR, parse_post_fil
 __all__ = ["Problem", "verify_tree", "verify_post"]
 
 POST_KEYS = ["layout", "title", "date", "categories", "tags"]
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+0800")
-_LOOSE_NAME = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})?-?(?:NW)?(?P<id>\d{18})\.md", re.IGNORECASE)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} \+0800")
+_LOOSE_NAME = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})?-?(?:NW)?(?P<id>[0-9]{18})\.md", re.IGNORECASE
+)
 _SHARE = re.compile(r"<(https?:)?//[^>\s]+>")
 _BACKLINKS = re.compile(
     r"\[返回(?P<tag>.+)\]\((?P<site>\S*)/category/(?P<slug>[^)]+)\.html\)｜\[返回首页\]\((?P=site)/\)"
@@ -82,7 +84,7 @@ def verify_post(path: Path) -> Iterator[Problem]:
         named = (loose["date"], "NW" + loose["id"])
     if named is None:
         # not a contract name: only an announcement without a code may be like this
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}-[a-z0-9-]+\.md", path.name):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[a-z0-9-]+\.md", path.name):
             yield Problem(path, "file name is not YYYY-MM-DD-CODE.md")
         for key in ("layout", "title", "date"):
             if not front.get(key):

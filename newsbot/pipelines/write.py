@@ -59,10 +59,29 @@ class PostWriterPipeline:
                 logger.warning("removed %d temp file(s) a killed run left in %s", removed, folder)
         self.tree.posts.mkdir(parents=True, exist_ok=True)
         records = list(self.tree.records())
-        self.records = {record.code: record for record in records if record.code}
+        self.records = self._one_file_per_code(records)
         self.uncoded = [
             record for record in records if not record.code
         ]  # only their categories count
+
+    def _one_file_per_code(self, records: list[PostRecord]) -> dict[str, PostRecord]:
+        # A run killed between writing a moved post and unlinking its old name leaves two files
+        # for one article: the newer one is the truth, the other goes.
+        by_code: defaultdict[str, list[PostRecord]] = defaultdict(list)
+        for record in records:
+            if record.code:
+                by_code[record.code].append(record)
+        kept: dict[str, PostRecord] = {}
+        for code, group in by_code.items():
+            kept[code] = max(group, key=lambda r: (r.path.stat().st_mtime_ns, r.path.parent.name))
+            for stale in group:
+                if stale is not kept[code]:
+                    stale.path.unlink(missing_ok=True)
+                    self.crawler.stats.inc_value(stats.POSTS_DUPLICATE_REMOVED)
+                    logger.warning(
+                        "%s: removed %s, an older copy of %s", code, stale.path, kept[code].path
+                    )
+        return kept
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, VerbatimFile):

@@ -8,9 +8,20 @@ from typing import Any
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionLost
 from twisted.python.failure import Failure
+from twisted.web.client import ResponseFailed, ResponseNeverReceived
 from w3lib.encoding import html_to_unicode
 
 from newsbot import stats
@@ -24,18 +35,46 @@ logger = logging.getLogger(__name__)
 TEXT_PATH = "/NewsData/GetNewsText.do?id={code}"
 
 
+def _guess_encoding(body: bytes) -> str | None:
+    # Answers without a charset: UTF-8 if the bytes are UTF-8, else the GBK family (GB18030).
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
 def answer_text(response: Response) -> str:
-    """The answer decoded by its header, BOM or content, whatever the response class."""
+    """The answer decoded by its BOM, its header's charset, or a UTF-8/GBK guess, in that order."""
     content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
-    return html_to_unicode(content_type, response.body)[1]
+    return html_to_unicode(content_type, response.body, auto_detect_fun=_guess_encoding)[1]
+
+
+# Failures by exception, each a short stable reason (it names a stat and is logged).
+_FAILURES: tuple[tuple[type[BaseException], str], ...] = (
+    (DownloadTimeoutError, "timeout"),
+    (TimeoutError, "timeout"),
+    (DownloadCancelledError, "too_large"),
+    (DownloadConnectionRefusedError, "connection_refused"),
+    (CannotResolveHostError, "dns"),
+    (ResponseDataLossError, "truncated_response"),
+    (ConnectionLost, "connection_lost"),
+    (ResponseFailed, "connection_lost"),
+    (ResponseNeverReceived, "connection_lost"),
+    (DownloadFailedError, "connection_lost"),
+)
 
 
 def failure_reason(failure: Failure) -> str:
     """A short, stable reason for a failed request, used in logs and stat names."""
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
-    name = type(failure.value).__name__
-    return "timeout" if "Timeout" in name else f"download_{name}"
+    if failure.check(IgnoreRequest):
+        return "redirect_loop" if "redirect" in str(failure.value) else "ignored"
+    for kind, reason in _FAILURES:
+        if failure.check(kind):
+            return reason
+    return f"download_{type(failure.value).__name__}"
 
 
 class ArticleSpider(scrapy.Spider):
