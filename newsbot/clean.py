@@ -57,6 +57,22 @@ WRAPPING_BLOCKS = frozenset(
      "pre", "figure", "center", "hr"}
 )  # fmt: skip
 
+# The first pass: markup as a browser builds it, with what the cuts look at (classes, ids,
+# styles, hidden, data-code, comments) kept; unknown wrappers unwrapped, executable tags gone.
+_STRUCTURAL_TAGS = ALLOWED_TAGS | {
+    "section", "article", "header", "footer", "aside", "nav", "main", "details", "summary",
+    "font", "label", "address", "big", "tt", "time", "var", "kbd", "samp", "dfn", "nobr",
+}  # fmt: skip
+_NORMALIZER = nh3.Cleaner(
+    tags=set(_STRUCTURAL_TAGS),
+    clean_content_tags=set(DROP_WITH_CONTENT),
+    attributes={"*": {"class", "id", "style", "hidden", "aria-hidden", "title", "web"}}
+    | {tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items() if tag != "p"},
+    generic_attribute_prefixes={"data-"},
+    strip_comments=False,
+    link_rel=None,
+)
+
 KCHART_HOST = "webquoteklinepic.eastmoney.com"
 AD_HOST = "acttg.eastmoney.com"
 PROMO_MARK = "一站式开户交易"
@@ -67,6 +83,7 @@ _PLACEHOLDER_IDS = ("quote_", "bkquote_")
 _SOURCE_LINE = re.compile(r"文章来源\s*[:：]\s*(.+?)\s*[)）]?\s*$")
 # Control characters (not tab, newline, CR) and non-characters: no page needs them, lxml refuses them.
 _CONTROL = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0xFFFE, 0xFFFF])
+_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
 _STOCK_CODE = re.compile(r"\d{1,3}\.[A-Za-z0-9]{1,12}")
 
 
@@ -96,13 +113,43 @@ def clean_body(raw: str) -> CleanedBody:
         return CleanedBody("")
     if "<" not in raw:
         return CleanedBody(_paragraphs(raw))
-    root = lhtml.fragment_fromstring(raw, create_parent="div")
+    # html5ever reads the markup as a browser would (libxml2 does not always: "a</body>b");
+    # this first nh3 pass keeps what the cuts need and drops only what is never wanted.
+    root = _parse(_NORMALIZER.clean(raw))
+    if root is None:
+        return CleanedBody("")
     cutter = _Cutter(root)
     cutter.run()
-    inner = lhtml.tostring(root, encoding="unicode")
-    inner = inner[len("<div>") : -len("</div>")] if inner.startswith("<div>") else inner
-    html = _SANITIZER.clean(inner).strip()
+    html = _SANITIZER.clean(_serialize(root)).strip()
+    if "<table" in html:
+        # html5ever (in nh3) foster-parents stray table content to the top level, where
+        # Markdown would read it: wrap it too, and let nh3 have the last word again.
+        root = _parse(html)
+        if root is not None:
+            _wrap_inline(root)
+            _tidy_whitespace(root)
+            html = _SANITIZER.clean(_serialize(root)).strip()
     return CleanedBody(html, tuple(dict.fromkeys(cutter.stocks)), cutter.source, dict(cutter.cuts))
+
+
+def _serialize(root: lhtml.HtmlElement) -> str:
+    return lhtml.tostring(root, encoding="unicode")[len("<div>") : -len("</div>")]
+
+
+def _parse(raw: str) -> lhtml.HtmlElement | None:
+    """The body of ``raw`` parsed as a document, as a bare ``<div>`` (None if nothing is in it).
+
+    Not ``fragment_fromstring``: it asserts on input holding its own ``<html>`` or ``<body>``.
+    """
+    try:
+        body = lhtml.document_fromstring(raw).find("body")
+    except etree.ParserError:  # nothing but whitespace or comments
+        return None
+    if body is None:
+        return None
+    body.tag = "div"
+    body.attrib.clear()  # <body onload=...> from the input
+    return body
 
 
 def source_from_line(text: str) -> str | None:
@@ -179,6 +226,9 @@ class _Cutter:
                 self._cut(el, "placeholder")
         elif tag in _BLOCKS:
             self._block(el, classes)
+        style = el.get("style")
+        if style is not None and "text-align" not in style.lower():
+            del el.attrib["style"]  # nh3 would leave style="" behind
         if tag not in ALLOWED_TAGS and el.getparent() is not None:
             el.drop_tag()  # unwrapped here, not by nh3, so that _wrap_inline sees the result
 
@@ -295,10 +345,8 @@ def _safe_url(url: str | None) -> bool:
     if url is None:
         return False
     folded = "".join(ch for ch in url if ch > " " and ch != "\x7f").lower()
-    scheme, colon, _ = folded.partition(":")
-    if not colon or "/" in scheme or "?" in scheme or "#" in scheme:
-        return True  # relative
-    return scheme in ("http", "https", "mailto")
+    scheme = _SCHEME.match(folded)
+    return scheme is None or scheme.group(1) in ("http", "https", "mailto")  # None: relative
 
 
 def _tidy_whitespace(root: lhtml.HtmlElement) -> None:

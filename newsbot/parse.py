@@ -108,10 +108,19 @@ def pick(mapping: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
     return None
 
 
+# C0 controls and DEL: never meant in a title or a name (tab and newlines are whitespace below).
+_CONTROLS = dict.fromkeys([*range(0x20), 0x7F])
+
+
 def _text(value: Any) -> str | None:
+    r"""A one-line text field: whitespace runs (newlines, U+2028...) become one space.
+
+    >>> _text(" 标题\n第二行\u2028\x00 ")
+    '标题 第二行'
+    """
     if not isinstance(value, str):
         return None
-    value = " ".join(value.split())
+    value = " ".join(value.replace("\x00", " ").split()).translate(_CONTROLS)
     return value or None
 
 

@@ -136,7 +136,7 @@ def _verify_body(path: Path, body: str, code: str, slug: str, tag: str) -> Itera
                 path,
                 "back-links are not one line [返回TAG](SITE/category/SLUG.html)｜[返回首页](SITE/)",
             )
-        elif (backlinks["tag"], backlinks["slug"]) != (tag, slug):
+        elif (re.sub(r"\\(.)", r"\1", backlinks["tag"]), backlinks["slug"]) != (tag, slug):
             yield Problem(
                 path,
                 f"back-links point to {backlinks['slug']}/{backlinks['tag']}, not {slug}/{tag}",

@@ -1,0 +1,255 @@
+"""Trying hard to break it: hostile upstream answers, killed processes, hostile inputs."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from newsbot.fileio import TEMP_PREFIX
+from newsbot.frontmatter import split_front_matter
+from newsbot.verify import verify_post, verify_tree
+from tests.conftest import CRAWL_ENV, PROJECT, crawl_command
+
+GOOD_BODY = "<p>好消息：一切正常。</p>"
+
+
+def answer(title: str, source: str = "财联社", body: str = GOOD_BODY) -> dict:
+    return {"title": title, "showtime": "2026-09-01 10:00:00", "medianame": source, "text": body}
+
+
+def record(upstream: Path, code: str, body: bytes | str, **meta) -> None:
+    path = upstream / "text" / f"{code}.json"
+    path.write_bytes(body.encode("utf-8") if isinstance(body, str) else body)
+    if meta:
+        path.with_name(path.name + ".meta.json").write_text(json.dumps(meta))
+
+
+def as_json(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+# code -> (stat reason, how the fault is recorded)
+FAULTS = {
+    "NW202609010000000401": ("http_404", lambda: ("{}", {"status": 404})),
+    "NW202609010000000402": ("http_403", lambda: ("{}", {"status": 403})),
+    "NW202609010000000403": ("http_503", lambda: ("{}", {"status": 503})),
+    "NW202609010000000404": ("not_json", lambda: ("<html><body>系统繁忙</body></html>", {})),
+    "NW202609010000000405": ("empty", lambda: ("", {})),
+    "NW202609010000000406": ("truncated_json", lambda: ('{"title": "t", "text": "<p>半', {})),
+    "NW202609010000000407": ("no_text", lambda: (as_json({"title": "t", "text": None}), {})),
+    "NW202609010000000408": ("no_text", lambda: (as_json({"title": "t", "text": "  "}), {})),
+    "NW202609010000000409": ("no_text", lambda: (as_json({"title": "t", "text": 123}), {})),
+    "NW202609010000000410": ("not_object", lambda: (as_json(["a", "b"]), {})),
+    "NW202609010000000411": ("too_large", lambda: ('{"text": "' + "x" * (20 << 20) + '"}', {})),
+    "NW202609010000000412": ("timeout", lambda: (as_json(answer("慢")), {"delay": 4})),
+    "NW202609010000000413": (
+        "redirect_loop",
+        lambda: (
+            "",
+            {
+                "status": 302,
+                "headers": {"Location": "/NewsData/GetNewsText.do?id=NW202609010000000413"},
+            },
+        ),
+    ),
+    "NW202609010000000414": ("connection_lost", lambda: ("{}", {"reset": True})),
+}
+GOOD = {
+    "NW202609010000000420": ("GBK，带字符集", "application/json; charset=gbk", "gbk", b""),
+    "NW202609010000000421": ("GBK，没有字符集", "application/json", "gbk", b""),
+    "NW202609010000000422": ("带 BOM 的 UTF-8", "application/json", "utf-8", b"\xef\xbb\xbf"),
+    "NW202609010000000423": ("普通的一条", "application/json; charset=utf-8", "utf-8", b""),
+}
+
+
+@pytest.fixture
+def faulty(upstream: Path) -> Path:
+    for code, (_, make) in FAULTS.items():
+        body, meta = make()
+        record(upstream, code, body, **meta)
+    for code, (title, content_type, encoding, bom) in GOOD.items():
+        body = bom + as_json(answer(title, source="新华社")).encode(encoding)
+        record(upstream, code, body, headers={"Content-Type": content_type})
+    return upstream
+
+
+@pytest.mark.parametrize("code", sorted(FAULTS))
+def test_each_fault_alone(crawl, faulty, code):
+    reason = FAULTS[code][0]
+    result = crawl("share", f"codes={code}", settings={"DOWNLOAD_TIMEOUT": "2"})
+    assert result.returncode == 0, result.log
+    assert result.stats[f"newsbot/upstream_error/{reason}"] == 1
+    assert any(
+        code in line and reason in line and ("WARNING" in line or "ERROR" in line)
+        for line in result.log.splitlines()
+    ), result.log[-2000:]
+    assert result.posts() == {}
+
+
+def test_every_fault_at_once_writes_every_good_article_and_nothing_else(crawl, faulty):
+    codes = [*FAULTS, *GOOD]
+    random.Random(7).shuffle(codes)
+    result = crawl("share", f"codes={','.join(codes)}", settings={"DOWNLOAD_TIMEOUT": "2"})
+    assert result.returncode == 0, result.log
+    posts = result.posts()
+    assert sorted(posts) == sorted(GOOD)
+    for code, (title, *_) in GOOD.items():
+        front, body = split_front_matter(posts[code].read_text(encoding="utf-8"))
+        assert (front["title"], front["tags"]) == (
+            title,
+            "新华社新闻",
+        )  # decoded right, not dropped
+        assert "好消息：一切正常。" in body
+    errors = {k.rsplit("/", 1)[1]: v for k, v in result.stats.items() if "upstream_error/" in k}
+    expected: dict[str, int] = {}
+    for reason, _ in FAULTS.values():
+        expected[reason] = expected.get(reason, 0) + 1
+    assert errors == expected
+    assert result.stats["memusage/max"] < 400 * 2**20  # a 20 MB answer does not blow up memory
+    assert verify_tree(result.output)[0] == []
+
+
+# -- crashes -------------------------------------------------------------------------------
+
+N_ARTICLES = 36
+
+
+def slow_listing(upstream: Path, shift_days: dict[int, int] | None = None) -> list[str]:
+    """A listing of N articles whose answers each take a moment, so a run can be killed mid-way."""
+    (upstream / "listing").mkdir(exist_ok=True)
+    items, codes = [], []
+    for i in range(N_ARTICLES):
+        day = 1 + (shift_days or {}).get(i, 0)
+        showtime = f"2026-09-{day:02d} 08:{i:02d}:00"
+        code = f"NW20260901{i:010d}"
+        codes.append(code)
+        items.append(
+            {
+                "code": code[2:],
+                "title": f"第{i}条",
+                "showTime": showtime,
+                "mediaName": ["财联社", "新华社", "中国日报网"][i % 3],
+            }
+        )
+        text = answer(f"第{i}条", items[-1]["mediaName"], f"<p>第{i}条的正文。</p>" * 50)
+        text["showtime"] = showtime
+        record(upstream, code, as_json(text), delay=0.12)
+    page = {"data": {"list": items}}
+    (upstream / "listing" / "columns-350-1.json").write_text(as_json(page))
+    return codes
+
+
+def assert_no_partial_file(output: Path) -> None:
+    for path in output.rglob("*"):
+        if not path.is_file() or path.name.startswith(TEMP_PREFIX):
+            continue  # a hidden temp file the kill interrupted: the next run removes it
+        assert path.stat().st_size > 0, path
+        if path.suffix == ".md":
+            assert list(verify_post(path)) == [], path
+        else:
+            split_front_matter(path.read_text(encoding="utf-8"))
+
+
+def test_sigkill_at_random_moments(crawl, crawl_settings, upstream):
+    codes = slow_listing(upstream)
+    settings = crawl_settings(CONCURRENT_REQUESTS="3", NEWSBOT_KEEP_DAYS="0")
+    output = Path(settings["NEWSBOT_OUTPUT_DIR"])
+    rng = random.Random(20261125)
+    for _ in range(8):
+        # re-date a few articles between runs, so that kills also land inside post moves
+        slow_listing(upstream, {rng.randrange(N_ARTICLES): rng.choice([0, 1, 2]) for _ in range(4)})
+        proc = subprocess.Popen(
+            crawl_command("listing", (), settings),
+            cwd=PROJECT,
+            env=CRAWL_ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.8, 3.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert_no_partial_file(output)
+    final = crawl("listing", settings={"CONCURRENT_REQUESTS": "8", "NEWSBOT_KEEP_DAYS": "0"})
+    assert final.returncode == 0, final.log
+    written = [p.name[11:31] for p in output.rglob("*.md")]
+    assert sorted(written) == sorted(codes)  # every article, none twice
+    assert not list(output.rglob(f"{TEMP_PREFIX}*"))
+    assert verify_tree(output)[0] == []
+
+
+def test_sigterm_finishes_cleanly(crawl_settings, upstream, tmp_path):
+    slow_listing(upstream)
+    settings = crawl_settings(CONCURRENT_REQUESTS="2")
+    output = Path(settings["NEWSBOT_OUTPUT_DIR"])
+    log = tmp_path / "run.log"
+    with log.open("w") as handle:
+        proc = subprocess.Popen(
+            crawl_command("listing", (), settings), cwd=PROJECT, env=CRAWL_ENV, stderr=handle
+        )
+        deadline = time.monotonic() + 30
+        while len(list((output / "_posts").glob("*.md"))) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    text = log.read_text()
+    assert "shutting down gracefully" in text
+    assert "newsbot run shutdown:" in text
+    assert 3 <= len(list(output.rglob("*.md"))) < N_ARTICLES
+    assert_no_partial_file(output)
+    assert verify_tree(output)[0] == []  # category pages were written on the way out
+
+
+# -- hostile inputs --------------------------------------------------------------------------
+
+HOSTILE_INPUTS = [
+    "../../../../tmp/evil",
+    "NW202609010000000423/../../x",
+    "NW20260901000000042३",
+    "http://h/html_News/NewsShare.html?infoCode=../../etc/passwd",
+    "http://h/html_News/NewsShare.html?infoCode=NW202609010000000423%2F..",
+    "file:///etc/passwd",
+    "javascript:alert(1)",
+    "NW２０２６０９０１００００００００４２３",
+    "/a/202609010000000423.html",
+]
+
+
+def test_crafted_inputs_never_leave_the_tree(crawl, faulty, tmp_path):
+    outside_before = sorted(p for p in tmp_path.rglob("*") if "output" not in p.parts)
+    result = crawl("share", f"urls={','.join(HOSTILE_INPUTS)}")
+    assert result.returncode == 0
+    assert result.stats["newsbot/input/invalid"] == len(HOSTILE_INPUTS)
+    for value in HOSTILE_INPUTS:
+        assert f"skipped input {value!r}" in result.log
+    outside_after = sorted(
+        p for p in tmp_path.rglob("*") if "output" not in p.parts and p.name != "stats.json"
+    )
+    assert outside_after == [p for p in outside_before if p.name != "stats.json"]
+    assert not (result.output / "_posts").exists() or result.posts() == {}
+
+
+def test_hostile_source_names_stay_in_the_contract(crawl, upstream):
+    sources = {
+        "NW202609020000000501": "../../../etc",
+        "NW202609020000000502": "新华网]（x）\n---",
+        "NW202609020000000503": "!!!",
+    }
+    for code, source in sources.items():
+        record(upstream, code, as_json(answer("标题", source=source)))
+    result = crawl("share", f"codes={','.join(sources)}")
+    assert result.returncode == 0
+    names = sorted(
+        p.relative_to(result.output).as_posix() for p in result.output.rglob("*") if p.is_file()
+    )
+    assert all(n.startswith(("_posts/2026-09-01-NW", "category/")) for n in names), names
+    slugs = sorted(p.stem for p in (result.output / "category").glob("*.html"))
+    assert slugs == ["etc", "xinhuawang-x"]
+    assert result.stats["item_dropped_reasons_count/UnsafeField"] == 1  # "!!!" has no slug at all
+    assert "NW202609020000000503: source '!!!' gives no usable slug" in result.log
+    assert verify_tree(result.output)[0] == []
