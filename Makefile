@@ -11,7 +11,7 @@ LOCAL  := -s NEWSBOT_TEXT_URL="$$REPLAY_URL/NewsData/GetNewsText.do?id={code}" \
           -s NEWSBOT_ARTICLE_URL="$$REPLAY_URL/a/{id}.html" \
           -s AUTOTHROTTLE_ENABLED=0 -s DOWNLOAD_DELAY=0 -s RETRY_ENABLED=0
 
-.PHONY: install jekyll test lint demo site crawl clean
+.PHONY: install jekyll test lint fuzz demo site crawl clean
 
 install: $(STAMP)
 
@@ -40,6 +40,10 @@ demo: install
 	@echo
 	@echo "Posts written under $(OUTPUT)/_posts, category pages under $(OUTPUT)/category:"
 	@find $(OUTPUT)/_posts $(OUTPUT)/category -type f | sort
+
+# A long fuzz run of the cleaner: random hostile markup, 50,000 examples a test.
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider -k "random" tests/test_clean.py tests/test_injection.py
 
 # Build the tree with Jekyll into $(OUTPUT)/_site; the skeleton in site/ never overwrites a file.
 site: jekyll

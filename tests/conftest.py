@@ -11,8 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from newsbot.replay import ReplayServer
+
+settings.register_profile("default", max_examples=300)
+settings.register_profile("fuzz", max_examples=50_000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 TESTS = Path(__file__).parent
 DATA = TESTS / "data"
