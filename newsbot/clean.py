@@ -5,11 +5,11 @@ from __future__ import annotations
 import html as htmlcodec
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import nh3
 from lxml import etree
-from lxml import html as lhtml
 
 __all__ = ["CleanedBody", "clean_body", "source_from_line"]
 
@@ -57,22 +57,6 @@ WRAPPING_BLOCKS = frozenset(
      "pre", "figure", "center", "hr"}
 )  # fmt: skip
 
-# The first pass: markup as a browser builds it, with what the cuts look at (classes, ids,
-# styles, hidden, data-code, comments) kept; unknown wrappers unwrapped, executable tags gone.
-_STRUCTURAL_TAGS = ALLOWED_TAGS | {
-    "section", "article", "header", "footer", "aside", "nav", "main", "details", "summary",
-    "font", "label", "address", "big", "tt", "time", "var", "kbd", "samp", "dfn", "nobr",
-}  # fmt: skip
-_NORMALIZER = nh3.Cleaner(
-    tags=set(_STRUCTURAL_TAGS),
-    clean_content_tags=set(DROP_WITH_CONTENT),
-    attributes={"*": {"class", "id", "style", "hidden", "aria-hidden", "title", "web"}}
-    | {tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items() if tag != "p"},
-    generic_attribute_prefixes={"data-"},
-    strip_comments=False,
-    link_rel=None,
-)
-
 KCHART_HOST = "webquoteklinepic.eastmoney.com"
 AD_HOST = "acttg.eastmoney.com"
 PROMO_MARK = "一站式开户交易"
@@ -80,10 +64,13 @@ WECHAT_MARKS = ("打开微信", "扫一扫")
 _BLOCKS = ("p", "div", "li", "section", "center", "td", "h1", "h2", "h3", "h4", "h5", "h6")
 _KEYWORD_SPAN_IDS = ("stock_", "bk_", "Info.")
 _PLACEHOLDER_IDS = ("quote_", "bkquote_")
-_SOURCE_LINE = re.compile(r"文章来源\s*[:：]\s*(.+?)\s*[)）]?\s*$")
+_SOURCE_MARK = "文章来源"
 # Control characters (not tab, newline, CR) and non-characters: no page needs them, lxml refuses them.
-_CONTROL = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0xFFFE, 0xFFFF])
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
+_PROMO_TEXT = etree.XPath(f".//text()[contains(., '{PROMO_MARK}')]")
+_WECHAT_TEXT = etree.XPath(f".//text()[contains(., '{WECHAT_MARKS[0]}')]")
 _STOCK_CODE = re.compile(r"\d{1,3}\.[A-Za-z0-9]{1,12}")
 
 
@@ -94,7 +81,7 @@ class CleanedBody:
     html: str
     stocks: tuple[str, ...] = ()
     source: str | None = None  # from the em_media source line, when there is one
-    cuts: dict[str, int] = field(default_factory=dict)  # what was removed, by kind
+    cuts: Mapping[str, int] = field(default_factory=dict)  # what was removed, by kind
 
 
 def clean_body(raw: str) -> CleanedBody:
@@ -108,43 +95,42 @@ def clean_body(raw: str) -> CleanedBody:
     >>> clean_body("第一段\\n\\n第二段 R&D").html
     '<p>第一段</p>\\n<p>第二段 R&amp;D</p>'
     """
-    raw = raw.translate(_CONTROL) if raw else ""
-    if not raw.strip():
+    if not raw or not raw.strip():
         return CleanedBody("")
     if "<" not in raw:
-        return CleanedBody(_paragraphs(raw))
-    # html5ever reads the markup as a browser would (libxml2 does not always: "a</body>b");
-    # this first nh3 pass keeps what the cuts need and drops only what is never wanted.
-    root = _parse(_NORMALIZER.clean(raw))
+        return CleanedBody(_paragraphs(_CONTROL.sub("", raw)))
+    # bytes for libxml2 (it would encode a str itself), less the controls it refuses
+    data = raw.encode("utf-8", "replace").translate(None, _CONTROL_BYTES)
+    if "\ufffe" in raw or "\uffff" in raw:
+        data = data.replace("\ufffe".encode(), b"").replace("\uffff".encode(), b"")
+    root = _parse(data)
     if root is None:
         return CleanedBody("")
-    cutter = _Cutter(root)
+    cutter = _Cutter(root, raw)
     cutter.run()
     html = _SANITIZER.clean(_serialize(root)).strip()
-    if "<table" in html:
-        # html5ever (in nh3) foster-parents stray table content to the top level, where
-        # Markdown would read it: wrap it too, and let nh3 have the last word again.
-        root = _parse(html)
-        if root is not None:
-            _wrap_inline(root)
-            _tidy_whitespace(root)
-            html = _SANITIZER.clean(_serialize(root)).strip()
-    return CleanedBody(html, tuple(dict.fromkeys(cutter.stocks)), cutter.source, dict(cutter.cuts))
+    return CleanedBody(html, tuple(dict.fromkeys(cutter.stocks)), cutter.source, cutter.cuts)
 
 
-def _serialize(root: lhtml.HtmlElement) -> str:
-    return lhtml.tostring(root, encoding="unicode")[len("<div>") : -len("</div>")]
+# plain etree elements (lxml.html's per-node class lookup costs more than the cuts), UTF-8 bytes
+_PARSER = etree.HTMLParser(encoding="utf-8", default_doctype=False)
 
 
-def _parse(raw: str) -> lhtml.HtmlElement | None:
+def _serialize(root: etree._Element) -> str:
+    html = etree.tostring(root, encoding="unicode", method="html", with_tail=False)
+    return html[len("<div>") : -len("</div>")]
+
+
+def _parse(raw: str | bytes) -> etree._Element | None:
     """The body of ``raw`` parsed as a document, as a bare ``<div>`` (None if nothing is in it).
 
     Not ``fragment_fromstring``: it asserts on input holding its own ``<html>`` or ``<body>``.
     """
     try:
-        body = lhtml.document_fromstring(raw).find("body")
-    except etree.ParserError:  # nothing but whitespace or comments
+        document = etree.fromstring(raw, _PARSER)
+    except etree.ParserError:
         return None
+    body = document.find("body") if document is not None else None
     if body is None:
         return None
     body.tag = "div"
@@ -160,8 +146,12 @@ def source_from_line(text: str) -> str | None:
     >>> source_from_line("hello") is None
     True
     """
-    match = _SOURCE_LINE.search(" ".join(text.split()))
-    return match.group(1) if match and match.group(1) else None
+    start = text.find(_SOURCE_MARK)
+    if start < 0:
+        return None
+    name = text[start + len(_SOURCE_MARK) :].strip().lstrip(":：").strip()
+    name = " ".join(name.rstrip(")）").split())
+    return name or None
 
 
 def _paragraphs(text: str) -> str:
@@ -172,65 +162,81 @@ def _paragraphs(text: str) -> str:
 class _Cutter:
     """One pass of structural cuts over a parsed body; remembers what it cut."""
 
-    def __init__(self, root: lhtml.HtmlElement):
+    def __init__(self, root: etree._Element, raw: str = ""):
         self.root = root
+        # text rules are only worth their text_content() calls when their words occur at all
+        self.look_for_kcharts = "EM_StockImg_Start" in raw
+        self.look_for_promo = PROMO_MARK in raw
+        self.look_for_wechat = WECHAT_MARKS[0] in raw and WECHAT_MARKS[1] in raw
         self.cuts: Counter[str] = Counter()
         self.stocks: list[str] = []
         self.source: str | None = None
         self._emptied: list[etree._Element] = []
+        self._gone: set[etree._Element] = set()
 
     def run(self) -> None:
-        self._marked_kcharts()
-        for el in list(self.root.iterdescendants()):
-            if not isinstance(el.tag, str) or _detached(el, self.root):
-                continue
-            self._visit(el)
+        if self.look_for_kcharts:
+            self._marked_kcharts()
+        self._text_rules()
+        # document order; what a cut removed is skipped, an unwrapped element's children are not
+        for el in list(self.root.iterdescendants(etree.Element)):
+            if el not in self._gone:
+                self._visit(el)
         self._drop_emptied()
+        for table in list(self.root.iter("table")):
+            _foster(table)
         _wrap_inline(self.root)
-        _tidy_whitespace(self.root)
 
-    def _visit(self, el: lhtml.HtmlElement) -> None:
-        tag = el.tag.lower()
-        classes = set((el.get("class") or "").split())
-        handlers = [name for name in el.attrib if name.lower().startswith("on")]
+    def _visit(self, el: etree._Element) -> bool:
+        """Apply the first rule that fits; False when ``el`` was cut (its subtree is gone)."""
+        tag = el.tag  # libxml2's HTML parser gives lowercase names
+        if tag in DROP_WITH_CONTENT:
+            return self._cut(el, "executable")
+        # most elements of a body have no attributes: they need no rule but the last
+        if el.attrib and not self._attribute_rules(el, tag):
+            return False
+        if tag not in ALLOWED_TAGS and el.getparent() is not None:
+            _drop_tag(el)  # unwrapped here, not by nh3, so that _wrap_inline sees the result
+        return True
+
+    def _attribute_rules(self, el: etree._Element, tag: str) -> bool:
+        attrib = el.attrib
+        handlers = [name for name in attrib if name.startswith("on")]
         for name in handlers:
-            del el.attrib[name]
+            del attrib[name]
         if handlers:
             self.cuts["handler"] += len(handlers)
-        if tag in DROP_WITH_CONTENT:
-            self._cut(el, "executable")
-        elif _is_hidden(el):
-            self._cut(el, "hidden")
-        elif tag == "img" and (KCHART_HOST in (el.get("src") or "")):
-            self._cut(_ancestor(el, "a") or el, "kchart")
-        elif tag == "a" and "EmImageRemark" in classes:
-            self._cut(el, "kchart")
-        elif tag == "img" and "em_handle_adv_close" in classes:
-            self._cut(_ancestor(el, "a") or el, "ad")
-        elif (
+        if _is_hidden(el):
+            return self._cut(el, "hidden")
+        classes = set((attrib.get("class") or "").split())
+        if tag == "img" and KCHART_HOST in (attrib.get("src") or ""):
+            return self._cut(_ancestor(el, "a") or el, "kchart")
+        if tag == "a" and "EmImageRemark" in classes:
+            return self._cut(el, "kchart")
+        if tag == "img" and "em_handle_adv_close" in classes:
+            return self._cut(_ancestor(el, "a") or el, "ad")
+        if (
             tag == "a"
-            and AD_HOST in (el.get("href") or "")
+            and AD_HOST in (attrib.get("href") or "")
             or any(c.startswith("ad_context") for c in classes)
         ):
-            self._cut(el, "ad")
-        elif tag == "a" and classes & {"keytip", "infokey"}:
+            return self._cut(el, "ad")
+        if tag == "a" and classes & {"keytip", "infokey"}:
             self._keyword_link(el)
-        elif tag == "a" and not _safe_url(el.get("href")):
+        elif tag == "a" and not _safe_url(attrib.get("href")):
             self._unwrap(el, "unsafe_link")  # javascript: and friends: the URL goes, the words stay
         elif tag == "span" and self._is_keyword_span(el, classes):
             self._unwrap(el, "keyword")
-        elif tag == "span" and (el.get("id") or "").startswith(_PLACEHOLDER_IDS):
-            if _has_content(el):
-                self._unwrap(el, "placeholder")
-            else:
-                self._cut(el, "placeholder")
-        elif tag in _BLOCKS:
-            self._block(el, classes)
-        style = el.get("style")
+        elif tag == "span" and (attrib.get("id") or "").startswith(_PLACEHOLDER_IDS):
+            if not _has_content(el):
+                return self._cut(el, "placeholder")
+            self._unwrap(el, "placeholder")
+        elif "em_media" in classes and self.source is None:
+            self.source = source_from_line(_text_of(el))
+        style = attrib.get("style")
         if style is not None and "text-align" not in style.lower():
-            del el.attrib["style"]  # nh3 would leave style="" behind
-        if tag not in ALLOWED_TAGS and el.getparent() is not None:
-            el.drop_tag()  # unwrapped here, not by nh3, so that _wrap_inline sees the result
+            del attrib["style"]  # nh3 would leave style="" behind
+        return True
 
     def _marked_kcharts(self) -> None:
         for start in list(self.root.iter(etree.Comment)):
@@ -249,37 +255,47 @@ class _Cutter:
                 _remove(node)
             self.cuts["kchart"] += 1
 
-    def _keyword_link(self, el: lhtml.HtmlElement) -> None:
+    def _keyword_link(self, el: etree._Element) -> None:
         code = (el.get("data-code") or "").replace(",", ".").strip()
         if "keytip" in (el.get("class") or "") and _STOCK_CODE.fullmatch(code):
             self.stocks.append(code)
         self._unwrap(el, "keyword")
 
     @staticmethod
-    def _is_keyword_span(el: lhtml.HtmlElement, classes: set[str]) -> bool:
+    def _is_keyword_span(el: etree._Element, classes: set[str]) -> bool:
         return (el.get("id") or "").startswith(
             _KEYWORD_SPAN_IDS
         ) or "em_stock_key_common" in classes
 
-    def _block(self, el: lhtml.HtmlElement, classes: set[str]) -> None:
-        text = el.text_content()
-        if "em_media" in classes and self.source is None:
-            self.source = source_from_line(text)
-        elif PROMO_MARK in text and len(text) < 80:
-            self._cut(el, "promo")
-        elif all(mark in text for mark in WECHAT_MARKS) and len(text) < 200:
-            self._cut(el, "wechat")
+    def _text_rules(self) -> None:
+        """The promo line and the WeChat block, found by their words (not by visiting blocks)."""
+        rules = []
+        if self.look_for_promo:
+            rules.append((_PROMO_TEXT, "promo", 80, ()))
+        if self.look_for_wechat:
+            rules.append((_WECHAT_TEXT, "wechat", 200, WECHAT_MARKS))
+        for find, kind, longest, marks in rules:
+            for text in find(self.root):
+                block = text.getparent()
+                while block is not None and block is not self.root and block.tag not in _BLOCKS:
+                    block = block.getparent()
+                if block is None or block is self.root or block.getparent() is None:
+                    continue
+                words = _text_of(block)
+                if len(words) < longest and all(mark in words for mark in marks):
+                    self._cut(block, kind)
 
-    def _cut(self, el: lhtml.HtmlElement, kind: str) -> None:
+    def _cut(self, el: etree._Element, kind: str) -> bool:
         parent = el.getparent()
-        if parent is None:
-            return
-        el.drop_tree()
-        self.cuts[kind] += 1
-        self._emptied.append(parent)
+        if parent is not None:
+            self._gone.update(el.iter())
+            _drop_tree(el)
+            self.cuts[kind] += 1
+            self._emptied.append(parent)
+        return False
 
-    def _unwrap(self, el: lhtml.HtmlElement, kind: str) -> None:
-        el.drop_tag()
+    def _unwrap(self, el: etree._Element, kind: str) -> None:
+        _drop_tag(el)
         self.cuts[kind] += 1
 
     def _drop_emptied(self) -> None:
@@ -287,14 +303,28 @@ class _Cutter:
         for el in self._emptied:
             while el is not self.root and el.getparent() is not None and not _has_content(el):
                 parent = el.getparent()
-                el.drop_tree()
+                _drop_tree(el)
                 el = parent
 
 
-def _wrap_inline(root: lhtml.HtmlElement) -> None:
+def _wrap_inline(root: etree._Element) -> None:
     """Put top-level text and inline elements into ``<p>``: Markdown (kramdown) reads a line that
     does not start with a block tag as Markdown, where ``[x](javascript:...)`` would become a link."""
-    segments: list[str | lhtml.HtmlElement] = [root.text] if root.text else []
+    # Between top-level blocks, whitespace is one newline: kramdown reads a block tag indented
+    # four spaces as a code block. Blocks only (the usual body) need nothing more.
+    blocks_only = not (root.text or "").strip()
+    if blocks_only:
+        root.text = None
+    for child in root:
+        if child.tail is not None and not child.tail.strip():
+            child.tail = "\n"
+        elif child.tail is not None:
+            blocks_only = False
+        if child.tag not in WRAPPING_BLOCKS:
+            blocks_only = False
+    if blocks_only:
+        return
+    segments: list[str | etree._Element] = [root.text] if root.text else []
     for child in list(root):
         tail, child.tail = child.tail, None
         root.remove(child)
@@ -302,9 +332,9 @@ def _wrap_inline(root: lhtml.HtmlElement) -> None:
         if tail:
             segments.append(tail)
     root.text = None
-    run: list[str | lhtml.HtmlElement] = []
+    run: list[str | etree._Element] = []
 
-    def add_text(parent: lhtml.HtmlElement, text: str) -> None:
+    def add_text(parent: etree._Element, text: str) -> None:
         if len(parent):
             parent[-1].tail = (parent[-1].tail or "") + text
         else:
@@ -312,7 +342,7 @@ def _wrap_inline(root: lhtml.HtmlElement) -> None:
 
     def flush() -> None:
         if any(_meaningful(node) for node in run):
-            paragraph = lhtml.Element("p")
+            paragraph = etree.Element("p")
             for node in run:
                 add_text(paragraph, node) if isinstance(node, str) else paragraph.append(node)
             root.append(paragraph)
@@ -330,7 +360,50 @@ def _wrap_inline(root: lhtml.HtmlElement) -> None:
     flush()
 
 
-def _meaningful(node: str | lhtml.HtmlElement) -> bool:
+_TABLE_CHILDREN = {
+    "table": {"caption", "colgroup", "thead", "tbody", "tfoot", "tr"},
+    "thead": {"tr"},
+    "tbody": {"tr"},
+    "tfoot": {"tr"},
+    "tr": {"td", "th"},
+    "colgroup": {"col"},
+}
+
+
+def _foster(table: etree._Element) -> None:
+    """Move what a table holds outside its cells to just before it, as an HTML5 parser (nh3's
+    html5ever) would: libxml2 leaves it inside, and nh3 would then move it out unwrapped."""
+    parent = table.getparent()
+    if parent is None:
+        return
+    stray: list[str | etree._Element] = []
+    for part in [table, *table.iterdescendants(*(_TABLE_CHILDREN.keys() - {"table"}))]:
+        allowed = _TABLE_CHILDREN.get(part.tag, set())
+        if part.text and part.text.strip():
+            stray.append(part.text)
+            part.text = None
+        for child in list(part):
+            tail, child.tail = child.tail, None
+            if isinstance(child.tag, str) and child.tag not in allowed:
+                part.remove(child)
+                stray.append(child)
+            if tail and tail.strip():
+                stray.append(tail)
+    if not stray:
+        return
+    holder = etree.Element("p")
+    for node in stray:
+        if isinstance(node, str):
+            if len(holder):
+                holder[-1].tail = (holder[-1].tail or "") + node
+            else:
+                holder.text = (holder.text or "") + node
+        else:
+            holder.append(node)
+    table.addprevious(holder)
+
+
+def _meaningful(node: str | etree._Element) -> bool:
     if isinstance(node, str):
         return bool(node.strip())
     return isinstance(node.tag, str) and node.tag != "br"
@@ -349,19 +422,7 @@ def _safe_url(url: str | None) -> bool:
     return scheme is None or scheme.group(1) in ("http", "https", "mailto")  # None: relative
 
 
-def _tidy_whitespace(root: lhtml.HtmlElement) -> None:
-    # Whitespace between blocks is one newline: no blank line inside the body, where Markdown
-    # (kramdown) would end the HTML block and start reading the rest as Markdown.
-    for el in root.iter():
-        if el.tag == "pre" or any(a.tag == "pre" for a in el.iterancestors()):
-            continue
-        if el.text is not None and not el.text.strip() and "\n" in el.text:
-            el.text = "\n"
-        if el.tail is not None and not el.tail.strip() and "\n" in el.tail:
-            el.tail = "\n"
-
-
-def _is_hidden(el: lhtml.HtmlElement) -> bool:
+def _is_hidden(el: etree._Element) -> bool:
     if el.get("hidden") is not None or (el.get("aria-hidden") or "").strip().lower() == "true":
         return True
     style = el.get("style")
@@ -380,24 +441,44 @@ def _is_hidden(el: lhtml.HtmlElement) -> bool:
     return False
 
 
-def _has_content(el: lhtml.HtmlElement) -> bool:
-    if (el.text_content() or "").strip():
+def _has_content(el: etree._Element) -> bool:
+    if _text_of(el).strip():
         return True
     return any(child.tag in ("img", "table", "hr") for child in el.iter() if child is not el)
 
 
-def _ancestor(el: lhtml.HtmlElement, tag: str) -> lhtml.HtmlElement | None:
+def _ancestor(el: etree._Element, tag: str) -> etree._Element | None:
     for parent in el.iterancestors():
         if parent.tag == tag:
             return parent
     return None
 
 
-def _detached(el: lhtml.HtmlElement, root: lhtml.HtmlElement) -> bool:
-    for parent in el.iterancestors():
-        if parent is root:
-            return False
-    return el is not root
+def _text_of(el: etree._Element) -> str:
+    return "".join(el.itertext())
+
+
+def _drop_tree(el: etree._Element) -> None:
+    """Remove ``el`` and its content, keeping the text that follows it."""
+    _remove(el)
+
+
+def _drop_tag(el: etree._Element) -> None:
+    """Remove the tag of ``el``, keeping its text and children in its place."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    previous, children = el.getprevious(), list(el)
+    # the text before the first child joins what precedes el; the tail follows the last child
+    lead = (el.text or "") + ("" if children else el.tail or "")
+    if lead and previous is not None:
+        previous.tail = (previous.tail or "") + lead
+    elif lead:
+        parent.text = (parent.text or "") + lead
+    if children and el.tail:
+        children[-1].tail = (children[-1].tail or "") + el.tail
+    index = parent.index(el)
+    parent[index : index + 1] = children
 
 
 def _remove(node: etree._Element) -> None:

@@ -46,6 +46,12 @@ def parse_time(value: object) -> datetime | None:
         return _from_epoch(int(match.group(1)))
     if text.isdigit() and len(text) in (10, 13):
         return _from_epoch(int(text))
+    try:  # the usual "2022-02-24 22:20:26" (and ISO 8601): no need for dateutil's guessing
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        parsed = None
+    if parsed is not None:
+        return parsed.replace(tzinfo=CHINA) if parsed.tzinfo is None else parsed.astimezone(CHINA)
     text = _CJK_DATE.sub(r"\1-\2-\3 ", text)
     if not _YEAR.search(text):  # dateutil fills a bare "5" in from today; that is no date
         return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -16,7 +15,7 @@ class DoubleQuoted(str):
     """A string the emitter writes double-quoted (the contract's ``title: "..."``)."""
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml's emitter: ~10x faster
     pass
 
 
@@ -61,7 +60,7 @@ def dump_front_matter(fields: Mapping[str, Any]) -> str:
         allow_unicode=True,
         sort_keys=False,
         default_flow_style=False,
-        width=math.inf,  # one line per scalar: a folded title is legal YAML but no one greps it
+        width=2**31 - 1,  # one line per scalar: a folded title is legal YAML but no one greps it
     )
     return f"---\n{text}---\n"
 

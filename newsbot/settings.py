@@ -66,6 +66,8 @@ AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 COOKIES_ENABLED = False
+# Each answer yields one item or a few requests; Scrapy starts this many tasks per answer.
+CONCURRENT_ITEMS = 8
 TELNETCONSOLE_ENABLED = False
 
 LOG_LEVEL = "INFO"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
@@ -14,6 +15,7 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
+@lru_cache(maxsize=4096)  # a run sees a few dozen sources, thousands of times
 def slugify(name: str) -> str:
     """Pinyin of the Chinese, ASCII letters and digits kept, syllables joined, the rest a hyphen.
 

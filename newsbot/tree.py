@@ -51,8 +51,9 @@ class SiteTree:
         return self.inside(self.categories / f"{slug}.html")
 
     def inside(self, path: Path) -> Path:
-        """``path``, refused if it would land outside the tree."""
-        if not path.resolve().is_relative_to(self.root.resolve()):
+        """``path``, refused if it would land outside the tree (``..``, an absolute part)."""
+        root = os.path.abspath(self.root)  # lexical, no syscall per component: names are checked
+        if os.path.commonpath([os.path.abspath(path), root]) != root:
             raise ValueError(f"{path} is outside the output tree {self.root}")
         return path
 
