@@ -8,7 +8,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsbot.clean import clean_body
+from lxml import etree
+from lxml import html as lhtml
+
+from newsbot.clean import DROP_WITH_CONTENT, clean_body
 from newsbot.frontmatter import FrontMatterError, split_front_matter
 from newsbot.posts import CATEGORY_DIR, OLD_POSTS_DIR, POSTS_DIR, parse_post_filename
 
@@ -144,12 +147,28 @@ def _verify_body(path: Path, body: str, code: str, slug: str, tag: str) -> Itera
     if not html.strip():
         yield Problem(path, "the body is empty")
         return
-    cuts = clean_body(html).cuts
+    cuts = {**clean_body(html).cuts, **_executable(html)}
     if cuts:
         kinds = ", ".join(f"{kind} ({count})" for kind, count in sorted(cuts.items()))
         yield Problem(path, f"body holds markup the cleaner removes: {kinds}")
     if "{{" in html or "{%" in html:
         yield Problem(path, "body holds unprotected Liquid markup ({{ or {%)")
+
+
+def _executable(html: str) -> dict[str, int]:
+    """Event handlers and executable tags, which nh3 (not the counted cuts) removes."""
+    try:
+        root = lhtml.document_fromstring(html)
+    except etree.ParserError:
+        return {}
+    found: dict[str, int] = {}
+    for el in root.iter(etree.Element):
+        if el.tag in DROP_WITH_CONTENT - {"head", "meta", "title"}:
+            found["executable"] = found.get("executable", 0) + 1
+        handlers = sum(1 for name in el.attrib if name.lower().startswith("on"))
+        if handlers:
+            found["handler"] = found.get("handler", 0) + handlers
+    return found
 
 
 def _verify_category(page: Path, slug: str, tags: Counter[str]) -> list[Problem]:
