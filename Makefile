@@ -11,7 +11,7 @@ LOCAL  := -s NEWSBOT_TEXT_URL="$$REPLAY_URL/NewsData/GetNewsText.do?id={code}" \
           -s NEWSBOT_ARTICLE_URL="$$REPLAY_URL/a/{id}.html" \
           -s AUTOTHROTTLE_ENABLED=0 -s DOWNLOAD_DELAY=0 -s RETRY_ENABLED=0
 
-.PHONY: install jekyll test lint fuzz demo site crawl clean
+.PHONY: install jekyll test lint fuzz bench demo site crawl clean
 
 install: $(STAMP)
 
@@ -40,6 +40,10 @@ demo: install
 	@echo
 	@echo "Posts written under $(OUTPUT)/_posts, category pages under $(OUTPUT)/category:"
 	@find $(OUTPUT)/_posts $(OUTPUT)/category -type f | sort
+
+# Figures, not a test: newsbot against a bare Scrapy spider on this machine (N=1000 and 5000).
+bench: install
+	$(BIN)/python bench/run.py
 
 # A long fuzz run of the cleaner: random hostile markup, 50,000 examples a test.
 fuzz: install

@@ -20,7 +20,9 @@ class BareSpider(scrapy.Spider):
         with open(self.codes_file, encoding="utf-8") as handle:
             for line in handle:
                 code = line.strip()
-                yield scrapy.Request(f"{self.base}/NewsData/GetNewsText.do?id={code}", callback=self.parse)
+                yield scrapy.Request(
+                    f"{self.base}/NewsData/GetNewsText.do?id={code}", callback=self.parse
+                )
 
     def parse(self, response: scrapy.http.Response) -> None:
         return None

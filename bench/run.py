@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import platform
@@ -60,6 +61,7 @@ def run_crawl(args: list[str], settings: dict[str, str], stats_file: Path, log: 
         "wall_s": round(wall, 3),
         "crawl_s": round(float(stats["elapsed_time_seconds"]), 3),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
         "requests": stats.get("downloader/request_count", 0),
         "written": stats.get("newsbot/posts/new", 0) + stats.get("newsbot/posts/updated", 0),
     }
@@ -98,15 +100,19 @@ def cleaner_figures(repeat: int) -> dict:
 
     bodies = recorded_bodies()
     clean_total = lxml_total = 0.0
+    per_body = []
     for body in bodies:
         started = time.perf_counter()
         for _ in range(repeat):
             clean_body(body)
-        clean_total += time.perf_counter() - started
+        cleaned = time.perf_counter() - started
         started = time.perf_counter()
         for _ in range(repeat):
             lhtml.tostring(lhtml.document_fromstring(body), encoding="unicode")
-        lxml_total += time.perf_counter() - started
+        parsed = time.perf_counter() - started
+        clean_total += cleaned
+        lxml_total += parsed
+        per_body.append({"chars": len(body), "ratio": round(cleaned / parsed, 2)})
     per = repeat * len(bodies)
     return {
         "bodies": len(bodies),
@@ -114,12 +120,70 @@ def cleaner_figures(repeat: int) -> dict:
         "cleaner_us": round(clean_total / per * 1e6, 1),
         "lxml_parse_serialize_us": round(lxml_total / per * 1e6, 1),
         "ratio": round(clean_total / lxml_total, 2),
+        "per_body": per_body,
     }
+
+
+def stage_figures(n: int, work: Path) -> dict:
+    """Where newsbot's own time goes, per article, each stage timed alone in this process."""
+    from bench.server import build
+    from newsbot.clean import clean_body
+    from newsbot.exporters import PostExporter
+    from newsbot.fileio import write_if_changed
+    from newsbot.items import Article
+    from newsbot.parse import load_json, text_fields
+    from newsbot.posts import post_filename
+    from newsbot.slugs import source_slug
+
+    routes = build(n)
+    answers = [body.decode() for key, body in routes.items() if key.startswith("/NewsData/")]
+    timings: dict[str, float] = {}
+
+    def timed(stage: str, func, items):
+        started = time.perf_counter()
+        out = [func(item) for item in items]
+        timings[stage] = round((time.perf_counter() - started) / len(items) * 1e6, 1)
+        return out
+
+    fields = timed("decode JSON, read fields", lambda a: text_fields(load_json(a)), answers)
+    cleaned = timed("clean body", lambda f: clean_body(f.body), fields)
+    slugs = timed("slug", lambda f: source_slug(f.source, {}), fields)
+    articles = [
+        Article(
+            code=f"NW{i:018d}",
+            title=f.title,
+            date=f.time,
+            source=f.source,
+            slug=slug,
+            body=c.html,
+            stocks=list(c.stocks),
+        )
+        for i, (f, c, slug) in enumerate(zip(fields, cleaned, slugs, strict=True))
+    ]
+
+    def render(article):
+        buffer = io.BytesIO()
+        PostExporter(buffer, share_url="http://s/{code}", site_url="//x").export_item(article)
+        return buffer.getvalue()
+
+    posts = timed("render post (front matter)", render, articles)
+    folder = work / f"stages-{n}"
+    timed(
+        "write file (temp + rename)",
+        lambda pair: write_if_changed(
+            folder / post_filename(pair[0]["code"], pair[0]["date"]), pair[1]
+        ),
+        list(zip(articles, posts, strict=True)),
+    )
+    timings["total"] = round(sum(timings.values()), 1)
+    return timings
 
 
 def bench(n: int, work: Path) -> dict:
     port_file = work / f"port-{n}"
-    server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "server.py"), str(n), str(port_file)])
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "server.py"), str(n), str(port_file)]
+    )
     try:
         deadline = time.monotonic() + 120
         while not (port_file.exists() and port_file.read_text()) and time.monotonic() < deadline:
@@ -129,7 +193,9 @@ def bench(n: int, work: Path) -> dict:
         code_list = codes(n)
         codes_file = work / f"codes-{n}.txt"
         codes_file.write_text("\n".join(code_list) + "\n")
-        capacity = asyncio.run(server_capacity(port, [f"/NewsData/GetNewsText.do?id={c}" for c in code_list]))
+        capacity = asyncio.run(
+            server_capacity(port, [f"/NewsData/GetNewsText.do?id={c}" for c in code_list])
+        )
         urls = {
             "NEWSBOT_TEXT_URL": f"{base}/NewsData/GetNewsText.do?id={{code}}",
             "NEWSBOT_ARTICLE_URL": f"{base}/a/{{id}}.html",
@@ -138,16 +204,38 @@ def bench(n: int, work: Path) -> dict:
         runs: dict[str, dict] = {}
 
         def crawl(name: str, args: list[str], tree: Path) -> None:
-            runs[name] = run_crawl(args, {**urls, "NEWSBOT_OUTPUT_DIR": str(tree)},
-                                   work / f"{name}-{n}.json", work / f"{name}-{n}.log")
+            runs[name] = run_crawl(
+                args,
+                {**urls, "NEWSBOT_OUTPUT_DIR": str(tree)},
+                work / f"{name}-{n}.json",
+                work / f"{name}-{n}.log",
+            )
             runs[name]["articles_per_s"] = round(n / runs[name]["crawl_s"], 1)
 
-        crawl("bare", ["runspider", str(ROOT / "bench" / "bare.py"), "-a", f"base={base}",
-                       "-a", f"codes_file={codes_file}"], work / f"bare-tree-{n}")
+        crawl(
+            "bare",
+            [
+                "runspider",
+                str(ROOT / "bench" / "bare.py"),
+                "-a",
+                f"base={base}",
+                "-a",
+                f"codes_file={codes_file}",
+            ],
+            work / f"bare-tree-{n}",
+        )
         crawl("share", ["crawl", "share", "-a", f"file={codes_file}"], work / f"share-tree-{n}")
         pages = -(-n // PAGE_SIZE)
-        listing_args = ["crawl", "listing", "-a", "columns=350", "-a", f"pages={pages}",
-                        "-a", f"page_size={PAGE_SIZE}"]
+        listing_args = [
+            "crawl",
+            "listing",
+            "-a",
+            "columns=350",
+            "-a",
+            f"pages={pages}",
+            "-a",
+            f"page_size={PAGE_SIZE}",
+        ]
         crawl("listing", listing_args, work / f"listing-tree-{n}")
         crawl("incremental", listing_args, work / f"listing-tree-{n}")
         runs["incremental"]["listing_pages"] = pages
@@ -161,7 +249,7 @@ def table(results: dict) -> str:
     lines = [
         f"machine: {results['machine']}",
         f"{'N':>6} {'run':<12} {'art/s':>8} {'vs bare':>8} {'crawl s':>8} {'wall s':>7} "
-        f"{'peak MB':>8} {'requests':>9}",
+        f"{'peak MB':>8} {'requests':>9} {'CPU ms/article':>15}",
     ]
     for size in results["sizes"]:
         bare = size["runs"]["bare"]["articles_per_s"]
@@ -169,16 +257,25 @@ def table(results: dict) -> str:
             ratio = run["articles_per_s"] / bare
             lines.append(
                 f"{size['n']:>6} {name:<12} {run['articles_per_s']:>8} {ratio:>8.2f} {run['crawl_s']:>8} "
-                f"{run['wall_s']:>7} {run['peak_rss_mb']:>8} {run['requests']:>9}"
+                f"{run['wall_s']:>7} {run['peak_rss_mb']:>8} {run['requests']:>9} "
+                f"{run['cpu_s'] * 1000 / size['n']:>15.2f}"
             )
         lines.append(f"{size['n']:>6} server capacity: {size['server_capacity_rps']} requests/s")
     c = results["cleaner"]
     lines.append(
         f"cleaner: {c['cleaner_us']} µs a body vs lxml parse+serialize {c['lxml_parse_serialize_us']} µs "
-        f"(x{c['ratio']}, {c['bodies']} bodies of {c['mean_body_chars']} chars on average)"
+        f"(x{c['ratio']}, {c['bodies']} bodies of {c['mean_body_chars']} chars on average; per body: "
+        + ", ".join(f"{b['chars']} chars x{b['ratio']}" for b in c["per_body"])
+        + ")"
+    )
+    lines.append(
+        "newsbot's own work per article (µs): "
+        + ", ".join(f"{stage} {us}" for stage, us in results["stages_us"].items())
     )
     for name, check in results["targets"].items():
-        lines.append(f"target {name:<34} {'met' if check['met'] else 'NOT MET':<8} {check['detail']}")
+        lines.append(
+            f"target {name:<34} {'met' if check['met'] else 'NOT MET':<8} {check['detail']}"
+        )
     return "\n".join(lines)
 
 
@@ -195,25 +292,40 @@ def targets(results: dict) -> dict:
     size_ratio = big["n"] / small["n"]
     return {
         "share >= 0.8 of bare": {"met": share >= TARGETS["share_ratio"], "detail": f"{share:.2f}"},
-        "listing >= 0.8 of bare": {"met": listing >= TARGETS["listing_ratio"], "detail": f"{listing:.2f}"},
-        "cleaner <= 3x lxml": {"met": results["cleaner"]["ratio"] <= TARGETS["cleaner_ratio"],
-                               "detail": f"x{results['cleaner']['ratio']}"},
+        "listing >= 0.8 of bare": {
+            "met": listing >= TARGETS["listing_ratio"],
+            "detail": f"{listing:.2f}",
+        },
+        "cleaner <= 3x lxml": {
+            "met": results["cleaner"]["ratio"] <= TARGETS["cleaner_ratio"],
+            "detail": f"x{results['cleaner']['ratio']}",
+        },
         "incremental: listing requests only": {
             "met": runs["incremental"]["requests"] == runs["incremental"]["listing_pages"],
             "detail": f"{runs['incremental']['requests']} requests, "
-                      f"{runs['incremental']['listing_pages']} listing pages"},
-        "incremental < 1/10 of first run": {"met": fraction < TARGETS["incremental_time_fraction"],
-                                            "detail": f"{fraction:.3f} of the first run's wall time"},
-        f"peak RSS at N={big['n']} < 250 MB": {"met": rss < TARGETS["peak_rss_mb"], "detail": f"{rss} MB"},
+            f"{runs['incremental']['listing_pages']} listing pages",
+        },
+        "incremental < 1/10 of first run": {
+            "met": fraction < TARGETS["incremental_time_fraction"],
+            "detail": f"{fraction:.3f} of the first run's wall time",
+        },
+        f"peak RSS at N={big['n']} < 250 MB": {
+            "met": rss < TARGETS["peak_rss_mb"],
+            "detail": f"{rss} MB",
+        },
         "RSS grows less than linearly": {
             "met": size_ratio == 1 or all(g < size_ratio for g in growth.values()),
-            "detail": ", ".join(f"{k} x{v:.2f}" for k, v in growth.items()) + f" for x{size_ratio:g} articles"},
+            "detail": ", ".join(f"{k} x{v:.2f}" for k, v in growth.items())
+            + f" for x{size_ratio:g} articles",
+        },
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, action="append", help="article counts (default: 1000 and 5000)")
+    parser.add_argument(
+        "--n", type=int, action="append", help="article counts (default: 1000 and 5000)"
+    )
     parser.add_argument("--repeat", type=int, default=200, help="cleaner timing repetitions a body")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args()
@@ -221,9 +333,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
         results = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-                       f"{platform.platform()}",
+            f"{platform.platform()}",
             "sizes": [bench(n, Path(tmp)) for n in sizes],
             "cleaner": cleaner_figures(args.repeat),
+            "stages_us": stage_figures(max(sizes), Path(tmp)),
         }
     results["targets"] = targets(results)
     print(table(results))  # noqa: T201 (a benchmark prints its table)

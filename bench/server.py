@@ -23,8 +23,14 @@ PAGE_SIZE = 100
 
 
 # Real article bodies of every shape the tests hold (the seed, junk-laden, keyword-linked, plain).
-BODIES = ["NW202202242288329527", "NW202608193168724510", "NW202608193168731142",
-          "NW202608203170015627", "NW202608203170019844", "NW202608213171102233"]
+BODIES = [
+    "NW202202242288329527",
+    "NW202608193168724510",
+    "NW202608193168731142",
+    "NW202608203170015627",
+    "NW202608203170019844",
+    "NW202608213171102233",
+]
 
 
 def recorded_bodies() -> list[str]:
@@ -34,7 +40,11 @@ def recorded_bodies() -> list[str]:
             answer = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
             continue
-        body = answer.get("text") or answer.get("Text") or answer.get("content") if isinstance(answer, dict) else None
+        body = (
+            answer.get("text") or answer.get("Text") or answer.get("content")
+            if isinstance(answer, dict)
+            else None
+        )
         if isinstance(body, str):
             bodies.append(body)
     return bodies
@@ -53,25 +63,44 @@ def build(n: int) -> dict[str, bytes]:
         title = f"第{i}条：{SOURCES[i % len(SOURCES)]}快讯"
         showtime = moment.strftime("%Y-%m-%d %H:%M:%S")
         body = bodies[i % len(bodies)].replace("<p>", f"<p>【{i}】", 1)
-        answer = {"title": title, "showtime": showtime, "medianame": SOURCES[i % len(SOURCES)], "text": body}
-        routes[f"/NewsData/GetNewsText.do?id={code}"] = json.dumps(answer, ensure_ascii=False).encode()
+        answer = {
+            "title": title,
+            "showtime": showtime,
+            "medianame": SOURCES[i % len(SOURCES)],
+            "text": body,
+        }
+        routes[f"/NewsData/GetNewsText.do?id={code}"] = json.dumps(
+            answer, ensure_ascii=False
+        ).encode()
         routes[f"/a/{digits}.html"] = (
             f"<html><head><title>{title}_东方财富网</title></head><body><h1>{title}</h1>"
             f'<div class="infos"><div class="item">{moment:%Y年%m月%d日 %H:%M}</div>'
             f'<div class="item">{SOURCES[i % len(SOURCES)]}</div></div>'
             f'<div id="ContentBody">{body}</div></body></html>'
         ).encode()
-        listing.append({"code": digits, "showTime": showtime, "title": title,
-                        "mediaName": SOURCES[i % len(SOURCES)], "summary": "", "url": ""})
+        listing.append(
+            {
+                "code": digits,
+                "showTime": showtime,
+                "title": title,
+                "mediaName": SOURCES[i % len(SOURCES)],
+                "summary": "",
+                "url": "",
+            }
+        )
     for page in range(0, max(1, -(-n // PAGE_SIZE))):
         chunk = listing[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-        routes[f"listing:{page + 1}"] = json.dumps({"code": 1, "data": {"list": chunk}}, ensure_ascii=False).encode()
+        routes[f"listing:{page + 1}"] = json.dumps(
+            {"code": 1, "data": {"list": chunk}}, ensure_ascii=False
+        ).encode()
     return routes
 
 
 def codes(n: int) -> list[str]:
     now = datetime.now(CHINA).replace(microsecond=0)
-    return [f"NW{now - timedelta(minutes=i % 1440, seconds=i // 1440):%Y%m%d}{i:010d}" for i in range(n)]
+    return [
+        f"NW{now - timedelta(minutes=i % 1440, seconds=i // 1440):%Y%m%d}{i:010d}" for i in range(n)
+    ]
 
 
 class Http(asyncio.Protocol):
@@ -96,8 +125,10 @@ class Http(asyncio.Protocol):
         status = b"200 OK" if body is not None else b"404 Not Found"
         body = body if body is not None else b"{}"
         kind = b"text/html" if target.startswith("/a/") else b"application/json"
-        return (b"HTTP/1.1 " + status + b"\r\nContent-Type: " + kind + b"; charset=utf-8\r\n"
-                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        return (
+            b"HTTP/1.1 " + status + b"\r\nContent-Type: " + kind + b"; charset=utf-8\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
 
 
 async def serve(n: int, port_file: Path) -> None:

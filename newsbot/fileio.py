@@ -2,42 +2,52 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-import tempfile
 from pathlib import Path
 
 __all__ = ["write_atomic", "write_if_changed", "TEMP_PREFIX", "remove_stale_temps"]
 
 TEMP_PREFIX = ".newsbot-"  # dot-files: Jekyll never publishes one, even if a kill leaves it
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_serial = itertools.count()
 
 
 def write_atomic(path: Path, data: bytes, *, fsync: bool = False) -> None:
-    """Replace ``path`` with ``data`` in one step: readers see the old file or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".tmp")
+    """Replace ``path`` with ``data`` in one step: readers see the old file or the new, never half.
+
+    The temp file is created with mode 0666 less the umask (as ``open`` would), named for this
+    process so that two writers never collide.
+    """
+    tmp = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}.{next(_serial)}.tmp")
+    try:
+        fd = os.open(tmp, _FLAGS, 0o666)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, _FLAGS, 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             if fsync:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a web server must read posts
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
-def write_if_changed(path: Path, data: bytes, *, fsync: bool = False) -> bool:
-    """Write only when the bytes differ, so unchanged files keep their mtime. True if written."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
+def write_if_changed(path: Path, data: bytes, *, fsync: bool = False, new: bool = False) -> bool:
+    """Write only when the bytes differ, so unchanged files keep their mtime. True if written.
+
+    ``new``: the caller knows the file does not exist yet, so it is not read first.
+    """
+    if not new:
+        try:
+            if path.read_bytes() == data:
+                return False
+        except FileNotFoundError:
+            pass
     write_atomic(path, data, fsync=fsync)
     return True
 

@@ -34,6 +34,7 @@ NEWSBOT_POST_FIELDS = ["code", "title", "date", "slug", "source", "body", "stock
 NEWSBOT_STATS_FILE = ""
 
 EXTENSIONS = {
+    "newsbot.extensions.quietlog.QuietLog": 0,
     "newsbot.extensions.rotate.RotateOldPosts": 500,
     "newsbot.extensions.report.MigrationReport": 800,
     "newsbot.extensions.statsfile.StatsFile": 900,

@@ -96,7 +96,9 @@ class PostWriterPipeline:
         exporter.finish_exporting()
         record = self.records.get(code)
         previous = record.path if record else None
-        written = write_if_changed(target, buffer.getvalue(), fsync=self.fsync)
+        written = write_if_changed(
+            target, buffer.getvalue(), fsync=self.fsync, new=previous is None
+        )
         if previous is not None and previous != target:
             previous.unlink(missing_ok=True)
             self.crawler.stats.inc_value(stats.POSTS_MOVED)
