@@ -287,6 +287,7 @@ def targets(results: dict) -> dict:
     share = runs["share"]["articles_per_s"] / bare
     listing = runs["listing"]["articles_per_s"] / bare
     fraction = runs["incremental"]["wall_s"] / runs["listing"]["wall_s"]
+    crawl_fraction = runs["incremental"]["crawl_s"] / runs["listing"]["crawl_s"]
     rss = max(run["peak_rss_mb"] for run in runs.values() if run is not runs["bare"])
     growth = {name: runs[name]["peak_rss_mb"] / small["runs"][name]["peak_rss_mb"] for name in runs}
     size_ratio = big["n"] / small["n"]
@@ -305,9 +306,13 @@ def targets(results: dict) -> dict:
             "detail": f"{runs['incremental']['requests']} requests, "
             f"{runs['incremental']['listing_pages']} listing pages",
         },
-        "incremental < 1/10 of first run": {
+        "incremental < 1/10 of first (crawl time)": {
+            "met": crawl_fraction < TARGETS["incremental_time_fraction"],
+            "detail": f"{crawl_fraction:.3f} of the first run's crawl time (Scrapy's elapsed_time)",
+        },
+        "incremental < 1/10 of first (wall time)": {
             "met": fraction < TARGETS["incremental_time_fraction"],
-            "detail": f"{fraction:.3f} of the first run's wall time",
+            "detail": f"{fraction:.3f} of the first run's wall time (process start-up included)",
         },
         f"peak RSS at N={big['n']} < 250 MB": {
             "met": rss < TARGETS["peak_rss_mb"],

@@ -12,8 +12,22 @@ from tests.conftest import PROJECT
 def test_the_benchmark_runs_and_reports_every_figure(tmp_path):
     out = tmp_path / "results.json"
     run = subprocess.run(
-        [sys.executable, "bench/run.py", "--n", "12", "--n", "24", "--repeat", "2", "--json", str(out)],
-        cwd=PROJECT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "bench/run.py",
+            "--n",
+            "12",
+            "--n",
+            "24",
+            "--repeat",
+            "2",
+            "--json",
+            str(out),
+        ],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     results = json.loads(out.read_text())
@@ -26,5 +40,5 @@ def test_the_benchmark_runs_and_reports_every_figure(tmp_path):
         assert size["runs"]["listing"]["written"] == size["n"]
         assert size["runs"]["incremental"]["written"] == 0
     assert results["cleaner"]["ratio"] > 0
-    assert len(results["targets"]) == 7
+    assert len(results["targets"]) == 8
     assert "server capacity" in run.stdout and "target" in run.stdout
