@@ -24,7 +24,7 @@ class RetryBackoff:
     def from_crawler(cls, crawler: Crawler) -> RetryBackoff:
         base = crawler.settings.getfloat("NEWSBOT_RETRY_BACKOFF")
         if base <= 0 or not crawler.settings.getbool("RETRY_ENABLED"):
-            raise NotConfigured("no retry back-off")
+            raise NotConfigured  # retries off or immediate: nothing to do, nothing to warn about
         return cls(crawler, base, crawler.settings.getfloat("NEWSBOT_RETRY_BACKOFF_MAX"))
 
     async def process_request(self, request: Request) -> None:

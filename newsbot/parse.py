@@ -79,7 +79,7 @@ def load_json(text: str) -> Any:
     >>> load_json('{"a": ')
     Traceback (most recent call last):
     ...
-    newsbot.parse.UpstreamError: truncated_json: Expecting value at char 5
+    newsbot.parse.UpstreamError: truncated_json: Expecting value (char 5)
     """
     text = text.lstrip("\ufeff").strip()
     if not text:
@@ -91,7 +91,7 @@ def load_json(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         reason = "truncated_json" if text.startswith(("{", "[")) else "not_json"
-        raise UpstreamError(reason, f"{exc.msg} at char {exc.pos}") from None
+        raise UpstreamError(reason, f"{exc.msg} (char {exc.pos})") from None
 
 
 def pick(mapping: Mapping[str, Any], keys: tuple[str, ...]) -> Any:

@@ -20,7 +20,7 @@ class QuietLog:
     def from_crawler(cls, crawler: Crawler) -> QuietLog:
         level = logging.getLevelName(str(crawler.settings.get("LOG_LEVEL")).upper())
         if not crawler.settings.getbool("LOG_ENABLED") or not isinstance(level, int):
-            raise NotConfigured("logging is off or LOG_LEVEL is not a level name")
+            raise NotConfigured  # logging off or a custom level: leave it to Scrapy
         if level > logging.DEBUG and logging.root.level < level:
             logging.root.setLevel(level)
         return cls(crawler)

@@ -26,7 +26,7 @@ class StatsFile:
     def from_crawler(cls, crawler: Crawler) -> StatsFile:
         path = crawler.settings.get("NEWSBOT_STATS_FILE")
         if not path:
-            raise NotConfigured("NEWSBOT_STATS_FILE is not set")
+            raise NotConfigured  # off by default: no message, so Scrapy logs no warning
         extension = cls(crawler, Path(path))
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
