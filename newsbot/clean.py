@@ -71,7 +71,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
 _PROMO_TEXT = etree.XPath(f".//text()[contains(., '{PROMO_MARK}')]")
 _WECHAT_TEXT = etree.XPath(f".//text()[contains(., '{WECHAT_MARKS[0]}')]")
-_STOCK_CODE = re.compile(r"\d{1,3}\.[A-Za-z0-9]{1,12}")
+_STOCK_CODE = re.compile(r"[0-9]{1,3}\.[A-Za-z0-9]{1,12}")
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ class _Cutter:
 
     def __init__(self, root: etree._Element, raw: str = ""):
         self.root = root
-        # text rules are only worth their text_content() calls when their words occur at all
+        # a rule whose marker never occurs in the raw text needs no pass over the tree
         self.look_for_kcharts = "EM_StockImg_Start" in raw
         self.look_for_promo = PROMO_MARK in raw
         self.look_for_wechat = WECHAT_MARKS[0] in raw and WECHAT_MARKS[1] in raw
@@ -187,19 +187,21 @@ class _Cutter:
             _foster(table)
         _wrap_inline(self.root)
 
-    def _visit(self, el: etree._Element) -> bool:
-        """Apply the first rule that fits; False when ``el`` was cut (its subtree is gone)."""
+    def _visit(self, el: etree._Element) -> None:
+        """Apply the first rule that fits ``el``."""
         tag = el.tag  # libxml2's HTML parser gives lowercase names
         if tag in DROP_WITH_CONTENT:
-            return self._cut(el, "executable")
+            self._cut(el, "executable")
         # most elements of a body have no attributes: they need no rule but the last
-        if el.attrib and not self._attribute_rules(el, tag):
-            return False
-        if tag not in ALLOWED_TAGS and el.getparent() is not None:
+        elif (
+            (not el.attrib or self._attribute_rules(el, tag))
+            and tag not in ALLOWED_TAGS
+            and el.getparent() is not None  # not already unwrapped by a rule
+        ):
             _drop_tag(el)  # unwrapped here, not by nh3, so that _wrap_inline sees the result
-        return True
 
     def _attribute_rules(self, el: etree._Element, tag: str) -> bool:
+        """The rules that look at attributes; False when ``el`` was cut."""
         attrib = el.attrib  # on* handlers are left to nh3's allowlist, which drops every one
         if _is_hidden(el):
             return self._cut(el, "hidden")
