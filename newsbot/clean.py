@@ -59,9 +59,33 @@ WRAPPING_BLOCKS = frozenset(
 
 KCHART_HOST = "webquoteklinepic.eastmoney.com"
 AD_HOST = "acttg.eastmoney.com"
-PROMO_MARK = "一站式开户交易"
-WECHAT_MARKS = ("打开微信", "扫一扫")
+# Whole phrases of the promo and the WeChat block: news that merely mentions WeChat or account
+# opening is article text.
+PROMO_MARK = "东方财富证券一站式开户交易"
+WECHAT_MARKS = ("打开微信", "扫一扫", "朋友圈")
 _BLOCKS = ("p", "div", "li", "section", "center", "td", "h1", "h2", "h3", "h4", "h5", "h6")
+_EMPTY_WRAPPERS = frozenset(
+    {"p", "div", "span", "a", "center", "font", "strong", "b", "em", "i", "u"}
+)
+# Block elements outside the allowlist: kept as <div>, or unwrapping them would run paragraphs together.
+_BLOCK_LIKE = frozenset(
+    {
+        "section",
+        "article",
+        "header",
+        "footer",
+        "aside",
+        "nav",
+        "main",
+        "address",
+        "details",
+        "summary",
+        "fieldset",
+        "hgroup",
+        "body",
+        "html",
+    }
+)
 _KEYWORD_SPAN_IDS = ("stock_", "bk_", "Info.")
 _PLACEHOLDER_IDS = ("quote_", "bkquote_")
 _SOURCE_MARK = "文章来源"
@@ -155,7 +179,8 @@ def source_from_line(text: str) -> str | None:
 
 
 def _paragraphs(text: str) -> str:
-    lines = (line.strip() for line in text.splitlines())
+    # plain text may still carry entities ("R&amp;D"): read them, then escape once
+    lines = (htmlcodec.unescape(line).strip() for line in text.splitlines())
     return "\n".join(f"<p>{htmlcodec.escape(line, quote=False)}</p>" for line in lines if line)
 
 
@@ -167,7 +192,7 @@ class _Cutter:
         # a rule whose marker never occurs in the raw text needs no pass over the tree
         self.look_for_kcharts = "EM_StockImg_Start" in raw
         self.look_for_promo = PROMO_MARK in raw
-        self.look_for_wechat = WECHAT_MARKS[0] in raw and WECHAT_MARKS[1] in raw
+        self.look_for_wechat = all(mark in raw for mark in WECHAT_MARKS)
         self.cuts: Counter[str] = Counter()
         self.stocks: list[str] = []
         self.source: str | None = None
@@ -198,7 +223,10 @@ class _Cutter:
             and tag not in ALLOWED_TAGS
             and el.getparent() is not None  # not already unwrapped by a rule
         ):
-            _drop_tag(el)  # unwrapped here, not by nh3, so that _wrap_inline sees the result
+            if tag in _BLOCK_LIKE:
+                el.tag = "div"
+            else:
+                _drop_tag(el)  # unwrapped here, not by nh3, so that _wrap_inline sees the result
 
     def _attribute_rules(self, el: etree._Element, tag: str) -> bool:
         """The rules that look at attributes; False when ``el`` was cut."""
@@ -273,14 +301,25 @@ class _Cutter:
             rules.append((_WECHAT_TEXT, "wechat", 200, WECHAT_MARKS))
         for find, kind, longest, marks in rules:
             for text in find(self.root):
-                block = text.getparent()
+                owner = text.getparent()
+                if owner is None or owner in self._gone:
+                    continue
+                # a tail belongs to the element it follows, but sits in that element's parent
+                block = owner.getparent() if text.is_tail else owner
                 while block is not None and block is not self.root and block.tag not in _BLOCKS:
                     block = block.getparent()
-                if block is None or block is self.root or block.getparent() is None:
-                    continue
-                words = _text_of(block)
-                if len(words) < longest and all(mark in words for mark in marks):
-                    self._cut(block, kind)
+                if block is not None and block is not self.root and block.getparent() is not None:
+                    words = _text_of(block)
+                    if len(words) < longest and all(mark in words for mark in marks):
+                        self._cut(block, kind)
+                        continue
+                if len(text) < longest and all(mark in text for mark in marks):
+                    # loose text (top level, or inside an article paragraph): only the line goes
+                    if text.is_tail:
+                        owner.tail = None
+                    else:
+                        owner.text = None
+                    self.cuts[kind] += 1
 
     def _cut(self, el: etree._Element, kind: str) -> bool:
         parent = el.getparent()
@@ -297,8 +336,14 @@ class _Cutter:
 
     def _drop_emptied(self) -> None:
         # A cut can leave its wrapper behind (<p><a ad><img></a></p>): drop wrappers left empty.
+        # Table cells and list items stay, empty: removing one would shift the rest.
         for el in self._emptied:
-            while el is not self.root and el.getparent() is not None and not _has_content(el):
+            while (
+                el is not self.root
+                and el.tag in _EMPTY_WRAPPERS
+                and el.getparent() is not None
+                and not _has_content(el)
+            ):
                 parent = el.getparent()
                 _drop_tree(el)
                 el = parent
@@ -368,13 +413,14 @@ _TABLE_CHILDREN = {
 
 
 def _foster(table: etree._Element) -> None:
-    """Move what a table holds outside its cells to just before it, as an HTML5 parser (nh3's
-    html5ever) would: libxml2 leaves it inside, and nh3 would then move it out unwrapped."""
-    parent = table.getparent()
-    if parent is None:
+    """Move what a table holds outside its cells to just before it, in document order, as an
+    HTML5 parser (nh3's html5ever) would: libxml2 leaves it inside, and nh3 would then move it
+    out unwrapped, to the top level."""
+    if table.getparent() is None:
         return
     stray: list[str | etree._Element] = []
-    for part in [table, *table.iterdescendants(*(_TABLE_CHILDREN.keys() - {"table"}))]:
+
+    def walk(part: etree._Element) -> None:
         allowed = _TABLE_CHILDREN.get(part.tag, set())
         if part.text and part.text.strip():
             stray.append(part.text)
@@ -384,8 +430,14 @@ def _foster(table: etree._Element) -> None:
             if isinstance(child.tag, str) and child.tag not in allowed:
                 part.remove(child)
                 stray.append(child)
+            elif child.tag in _TABLE_CHILDREN:
+                walk(child)  # a row group or a row: its own strays, in their place in the order
             if tail and tail.strip():
                 stray.append(tail)
+            elif tail:
+                child.tail = tail
+
+    walk(table)
     if not stray:
         return
     holder = etree.Element("p")
@@ -413,7 +465,7 @@ def _safe_url(url: str | None) -> bool:
     before the check (``java\tscript:`` is ``javascript:``).
     """
     if url is None:
-        return False
+        return True  # no target, nothing to follow (nh3 leaves such an <a> when it drops an href)
     folded = "".join(ch for ch in url if ch > " " and ch != "\x7f").lower()
     scheme = _SCHEME.match(folded)
     return scheme is None or scheme.group(1) in ("http", "https", "mailto")  # None: relative
@@ -483,7 +535,7 @@ def _remove(node: etree._Element) -> None:
     parent = node.getparent()
     if parent is None:
         return
-    if node.tail and node.tail.strip():
+    if node.tail:  # even a lone space: "Hello<hidden/> World" must not become "HelloWorld"
         previous = node.getprevious()
         if previous is not None:
             previous.tail = (previous.tail or "") + node.tail

@@ -29,7 +29,7 @@ class PostExporter(BaseItemExporter):
         self.site_url = site_url
         self.encoding = self.encoding or "utf-8"
         if self.fields_to_export is None:
-            self.fields_to_export = [*CONTRACT_FIELDS, "stocks"]
+            self.fields_to_export = [*CONTRACT_FIELDS, "stocks", "listing_hash"]
 
     def export_item(self, item: Any) -> None:
         fields = dict(self.get_serialized_fields(item))

@@ -23,6 +23,7 @@ class Article(scrapy.Item):
     stocks = scrapy.Field(serializer=list)
     summary = scrapy.Field()
     url = scrapy.Field()  # the answer it was read from, for logs
+    listing_hash = scrapy.Field()  # listing: its title and time as listed (see spiders.listing)
     origin = scrapy.Field()  # migrate: the old file it came from
     outcome = scrapy.Field()  # migrate: "migrated" or "refetched"
     path = scrapy.Field()  # set by the writer: the post file written

@@ -218,6 +218,8 @@ def listing_entries(payload: Any) -> tuple[list[ListingEntry], list[str]]:
     ...     {"title": "no code"}]}})
     >>> entries[0].code, entries[0].fields.title, bad
     ('NW202608193168724510', '标题', ["{'title': 'no code'}"])
+    >>> listing_entries({"data": {"list": []}})
+    ([], [])
     >>> listing_entries({"data": None})
     Traceback (most recent call last):
     ...
@@ -242,8 +244,11 @@ def _find_list(payload: Any) -> list[Any] | None:
         return payload
     for path in LISTING_PATHS:
         node: Any = payload
-        for key in path:
-            node = pick(node, (key,)) if isinstance(node, Mapping) else None
+        for key in path:  # not pick(): an empty list is a quiet page, not a missing one
+            folded = (
+                {str(k).lower(): v for k, v in node.items()} if isinstance(node, Mapping) else {}
+            )
+            node = folded.get(key)
         if isinstance(node, list):
             return node
     return None

@@ -28,7 +28,7 @@ NEWSBOT_SLUGS = {"东财滚动": "emnews"}  # rolling news: tag 东财滚动新�
 # The source of an article that names none anywhere (text answer, article page, source line).
 NEWSBOT_DEFAULT_SOURCE = "东方财富网"
 # Item fields written as front matter: the contract's, then extras (default: stocks).
-NEWSBOT_POST_FIELDS = ["code", "title", "date", "slug", "source", "body", "stocks"]
+NEWSBOT_POST_FIELDS = ["code", "title", "date", "slug", "source", "body", "stocks", "listing_hash"]
 
 # Write the run's stats as JSON here when it ends (for monitoring); empty: off.
 NEWSBOT_STATS_FILE = ""

@@ -27,6 +27,7 @@ class PostRecord:
     date: str = ""
     slug: str = ""
     tag: str = ""
+    listing_hash: str = ""  # what the listing showed when the post was last written
 
 
 @dataclass(frozen=True)
@@ -108,4 +109,5 @@ def read_record(path: Path) -> PostRecord:
         date=str(front.get("date") or ""),
         slug=str(front.get("categories") or ""),
         tag=str(front.get("tags") or ""),
+        listing_hash=str(front.get("listing_hash") or ""),
     )

@@ -117,6 +117,36 @@ def test_junk_body_keeps_content_and_codes():
             '<p><img src="https://dfscdn.dfcfw.com/a.png"></p>',
         ),
         ("", ""),
+        # found by review: each once lost or kept the wrong text
+        (
+            "<p>第一段。</p><p>第二段。</p>在东方财富看资讯行情，选东方财富证券一站式开户交易>>",
+            "<p>第一段。</p><p>第二段。</p>",
+        ),
+        (
+            "<p>腾讯表示，用户打开微信后使用扫一扫即可完成跨境支付。</p>",
+            "<p>腾讯表示，用户打开微信后使用扫一扫即可完成跨境支付。</p>",
+        ),
+        (
+            "<p>华泰证券宣布推出线上一站式开户交易服务。</p>",
+            "<p>华泰证券宣布推出线上一站式开户交易服务。</p>",
+        ),
+        (
+            "<section><p>一。</p></section><section>二</section><section>三</section>",
+            "<div><p>一。</p></div><div>二</div><div>三</div>",
+        ),
+        (
+            "<table><tr>X<td>1</td></tr>Y</table>",
+            "<p>XY</p><table><tbody><tr><td>1</td></tr></tbody></table>",
+        ),
+        (
+            '<p>Hello<span style="display:none">x</span> <b>World</b></p>',
+            "<p>Hello <b>World</b></p>",
+        ),
+        (
+            '<table><tr><td><a href="http://acttg.eastmoney.com/x">广告</a></td><td>数据</td></tr></table>',
+            "<table><tbody><tr><td></td><td>数据</td></tr></tbody></table>",
+        ),
+        ("R&amp;D 文本", "<p>R&amp;D 文本</p>"),
     ],
     ids=lambda v: v[:40] if isinstance(v, str) else v,
 )

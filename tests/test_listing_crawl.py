@@ -294,3 +294,20 @@ def test_overlapping_runs_never_both_write(crawl_settings, listing, tmp_path):
     assert first.wait(timeout=60) == 0, (tmp_path / "first.log").read_text()
     first_log.close()
     assert len(list((Path(settings["NEWSBOT_OUTPUT_DIR"]) / "_posts").glob("*.md"))) == 4
+
+
+def test_text_answer_disagreeing_with_the_listing_is_not_refetched_forever(crawl, replay, listing):
+    item = listing.pages["columns-350-1"][0]
+    answer = listing.root / "text" / f"NW{item['code']}.json"
+    data = json.loads(answer.read_text())
+    data["title"] = "正文里的标题，与列表不同"
+    data["showtime"] = data["showtime"][:-2] + "37"  # seconds the listing does not show
+    answer.write_text(json.dumps(data, ensure_ascii=False))
+    first = crawl("listing", *ARGS)
+    post = first.posts()["NW" + item["code"]]
+    front, _ = split_front_matter(post.read_text())
+    assert front["title"] == "正文里的标题，与列表不同" and front["listing_hash"]
+    texts = replay.count("GetNewsText.do")
+    second = crawl("listing", *ARGS)
+    assert replay.count("GetNewsText.do") == texts
+    assert second.stats["newsbot/listing/unchanged"] == 5

@@ -16,7 +16,7 @@ from newsbot import stats
 from newsbot.exporters import PostExporter
 from newsbot.fileio import remove_stale_temps, write_if_changed
 from newsbot.items import VerbatimFile
-from newsbot.posts import post_filename, render_category, tag_for
+from newsbot.posts import POSTS_DIR, post_filename, render_category, tag_for
 from newsbot.slugs import is_slug
 from newsbot.tree import PostRecord, SiteTree, read_record
 
@@ -73,7 +73,10 @@ class PostWriterPipeline:
                 by_code[record.code].append(record)
         kept: dict[str, PostRecord] = {}
         for code, group in by_code.items():
-            kept[code] = max(group, key=lambda r: (r.path.stat().st_mtime_ns, r.path.parent.name))
+            # newest wins; on a tie (a fresh checkout sets every mtime) the one in _posts/
+            kept[code] = max(
+                group, key=lambda r: (r.path.stat().st_mtime_ns, r.path.parent.name == POSTS_DIR)
+            )
             for stale in group:
                 if stale is not kept[code]:
                     stale.path.unlink(missing_ok=True)
@@ -89,12 +92,15 @@ class PostWriterPipeline:
         adapter = ItemAdapter(item)
         code = adapter["code"]
         target = self._target(code, adapter["date"])
+        record = self.records.get(code)
+        if record and record.listing_hash and not adapter.get("listing_hash"):
+            # another spider rewrote it: what the listing last showed is still what it shows
+            adapter["listing_hash"] = record.listing_hash
         buffer = io.BytesIO()
         exporter = PostExporter(buffer, **self.exporter_options)
         exporter.start_exporting()
         exporter.export_item(item)
         exporter.finish_exporting()
-        record = self.records.get(code)
         previous = record.path if record else None
         written = write_if_changed(
             target, buffer.getvalue(), fsync=self.fsync, new=previous is None
@@ -113,7 +119,11 @@ class PostWriterPipeline:
             self.crawler.stats.inc_value(stats.POSTS_UNCHANGED)
         adapter["path"] = str(target)
         self.records[code] = PostRecord(
-            code, target, slug=adapter["slug"], tag=tag_for(adapter["source"])
+            code,
+            target,
+            slug=adapter["slug"],
+            tag=tag_for(adapter["source"]),
+            listing_hash=adapter.get("listing_hash") or "",
         )
         return item
 

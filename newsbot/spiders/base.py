@@ -21,7 +21,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionLost
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_to_unicode, http_content_type_encoding, read_bom
 
 from newsbot import stats
 from newsbot.codes import ArticleRef, article_id
@@ -43,10 +43,21 @@ def _guess_encoding(body: bytes) -> str | None:
     return "utf-8"
 
 
-def answer_text(response: Response) -> str:
-    """The answer decoded by its BOM, its header's charset, or a UTF-8/GBK guess, in that order."""
+def answer_text(response: Response, *, page: bool = False) -> str:
+    """The answer decoded by its BOM, its header's charset, or a UTF-8/GBK guess, in that order.
+
+    A JSON answer's article HTML may hold a ``<meta charset>`` of the page it came from, which
+    says nothing of the JSON's bytes: only an HTML ``page`` is read for its declared encoding.
+    """
     content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
-    return html_to_unicode(content_type, response.body, auto_detect_fun=_guess_encoding)[1]
+    if page:
+        return html_to_unicode(content_type, response.body, auto_detect_fun=_guess_encoding)[1]
+    body = response.body
+    encoding, bom = read_bom(body)
+    if encoding:
+        return body[len(bom) :].decode(encoding, "replace")
+    encoding = http_content_type_encoding(content_type) or _guess_encoding(body)
+    return body.decode(encoding, "replace")
 
 
 # Failures by exception, each a short stable reason (it names a stat and is logged).
@@ -147,7 +158,7 @@ class ArticleSpider(scrapy.Spider):
         extra: dict[str, Any],
     ) -> list[Any]:
         self.crawler.stats.inc_value(stats.ARTICLE_PAGE_FETCHED)
-        page = article_page_fields(answer_text(response))
+        page = article_page_fields(answer_text(response, page=True))
         # The text answer's body wins: the page's body is only used for metadata gaps.
         gaps = ArticleFields(page.title, page.time, page.source)
         return [self.article(code, found.fill(gaps), text_url, extra)]

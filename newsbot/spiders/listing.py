@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -26,9 +27,27 @@ logger = logging.getLogger(__name__)
 APIS = ("columns", "webapi102", "webapi45", "newmarket")
 
 
+def listing_hash(entry: ListingEntry) -> str:
+    """What the listing shows of an article (title and time), short: kept in its post's front
+    matter, it is what the next run compares, whatever the text answer said instead."""
+    listed = entry.fields
+    time = format_post_date(listed.time) if listed.time else ""
+    return hashlib.sha1(f"{listed.title or ''}\x1f{time}".encode()).hexdigest()[:12]
+
+
 def is_unchanged(entry: ListingEntry, record: PostRecord | None) -> bool:
-    """Whether a listed article is already written as the listing shows it (title and time)."""
-    if record is None or not record.title or not record.date:
+    """Whether a listed article is already written as the listing shows it.
+
+    >>> from newsbot.parse import ArticleFields
+    >>> entry = ListingEntry("NW202608193168724510", ArticleFields(title="标题"))
+    >>> is_unchanged(entry, PostRecord("NW202608193168724510", None, listing_hash=listing_hash(entry)))
+    True
+    """
+    if record is None:
+        return False
+    if record.listing_hash:
+        return record.listing_hash == listing_hash(entry)
+    if not record.title or not record.date:  # a post written by another spider: its own fields
         return False
     listed = entry.fields
     if listed.title is not None and listed.title != " ".join(record.title.split()):
@@ -142,7 +161,8 @@ class ListingSpider(ArticleSpider):
             if is_unchanged(entry, self.known.get(entry.code)):
                 self.crawler.stats.inc_value(stats.LISTING_UNCHANGED)
                 continue
-            yield self.text_request(ArticleRef(entry.code), entry.fields)
+            extra = {"listing_hash": listing_hash(entry)}
+            yield self.text_request(ArticleRef(entry.code), entry.fields, extra)
 
     def listing_failed(self, failure: Failure) -> None:
         reason = failure_reason(failure)
