@@ -15,6 +15,7 @@ from newsbot.frontmatter import FrontMatterError, split_front_matter
 __all__ = ["OldPost", "read_old_post", "find_old_posts"]
 
 _NAME_CODE = re.compile(r"(?:NW)?([0-9]{18})", re.IGNORECASE)
+_OWN_LINK = re.compile(r"^\s*<(https?://[^>\s]+)>\s*$", re.MULTILINE)
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 _LINE = re.compile(r"([A-Za-z_][\w-]*)\s*:(.*)")
 _TRAILER = re.compile(r"<(?:[a-z]+://[^>]*)?>|\[返回")
@@ -53,10 +54,13 @@ def read_old_post(text: str, filename: str) -> OldPost:
     ('NW202112082207168450', '他说"好"', None, '财联社', '正文')
     """
     front, body = _split(text)
-    title = _scalar(front.get("title"))
-    source = _scalar(front.get("tags"))
-    if source and source.endswith(_TAG_SUFFIX) and len(source) > len(_TAG_SUFFIX):
-        source = source[: -len(_TAG_SUFFIX)]
+    # The old scripts concatenated titles and tags without escaping: read as YAML, a " #" in
+    # one is a comment and cuts it short, so the raw line is the truth for these two.
+    raw, _ = _lenient_front_matter(text.lstrip("\ufeff").replace("\r\n", "\n"))
+    title = _scalar(raw.get("title", front.get("title")))
+    source = _scalar(raw.get("tags", front.get("tags")))
+    if source and source.endswith(_TAG_SUFFIX):
+        source = source[: -len(_TAG_SUFFIX)]  # "新闻" alone: the old site's empty source
     return OldPost(
         code=_code(filename, text),
         title=" ".join(title.split()) if title else None,
@@ -124,7 +128,11 @@ def _code(filename: str, text: str) -> str | None:
     match = _NAME_CODE.search(stem)
     if match:
         return "NW" + match.group(1)
-    for url in _URL.findall(text):
+    # the post's own link (its <URL> line), then any share link, then any article link: a body
+    # may link to other articles, and those are not this one
+    urls = _URL.findall(text)
+    own = [m.group(1) for m in _OWN_LINK.finditer(text)]
+    for url in [*own, *(u for u in urls if "NewsShare" in u), *urls]:
         try:
             return parse_input(url).code
         except InvalidInput:

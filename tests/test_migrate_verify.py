@@ -145,3 +145,43 @@ def test_old_posts_are_read_even_when_broken():
         None,
         None,
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "expected"),
+    [
+        # the post's own share link names it, not the first article its body links to
+        (
+            '---\ntitle: "t"\n---\n<p><a href="http://finance.eastmoney.com/a/202203011234567811.html">x</a></p>\n\n'
+            "<http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202203021234567899>\n",
+            "2022-03-02-news.md",
+            ("code", "NW202203021234567899"),
+        ),
+        # unescaped titles: YAML would read " #" as a comment and cut them
+        (
+            '---\ntitle: "双11" #热搜# 成交额创新高"\n---\nb\n',
+            "x.md",
+            ("title", '双11" #热搜# 成交额创新高'),
+        ),
+        ("---\ntitle: 苹果发布会 #1 新品\n---\nb\n", "x.md", ("title", "苹果发布会 #1 新品")),
+        # "tags: 新闻" is what the old scripts wrote for a missing source
+        ("---\ntitle: t\ntags: 新闻\n---\nb\n", "x.md", ("source", None)),
+    ],
+)
+def test_old_post_fields_found_by_review(text, name, expected):
+    field_name, value = expected
+    assert getattr(read_old_post(text, name), field_name) == value
+
+
+def test_an_announcement_in_old_post_stays_there(crawl, tmp_path):
+    src = tmp_path / "site"
+    (src / "old_post").mkdir(parents=True)
+    (src / "_posts").mkdir()
+    notice = (
+        "---\nlayout: post\ntitle: 通知\ndate: 2021-01-01 10:00:00\n"
+        "categories: sitenews\ntags: 站长消息\n---\n\n停机维护\n"
+    )
+    (src / "old_post" / "2021-01-01-notice.md").write_text(notice)
+    result = crawl("migrate", f"src={src}")
+    assert (result.output / "old_post" / "2021-01-01-notice.md").read_text() == notice
+    assert not (result.output / "_posts" / "2021-01-01-notice.md").exists()

@@ -14,7 +14,7 @@ from newsbot.codes import ArticleRef
 from newsbot.items import Article, VerbatimFile
 from newsbot.oldposts import OldPost, find_old_posts, read_old_post
 from newsbot.parse import ArticleFields
-from newsbot.posts import POSTS_DIR
+from newsbot.posts import OLD_POSTS_DIR, POSTS_DIR
 from newsbot.signals import article_failed
 from newsbot.slugs import slugify, source_slug
 from newsbot.spiders.base import ArticleSpider
@@ -61,9 +61,11 @@ class MigrateSpider(ArticleSpider):
                     extra={"origin": str(path)},
                 )
                 continue
-            if old.code is None:  # the site's own announcement: copied as it is
+            if old.code is None:  # the site's own announcement: copied as it is, where it was
+                kept_in = path.parent.name
+                folder = kept_in if kept_in in (POSTS_DIR, OLD_POSTS_DIR) else POSTS_DIR
                 yield VerbatimFile(
-                    relpath=f"{POSTS_DIR}/{path.name}",
+                    relpath=f"{folder}/{path.name}",
                     content=content,
                     origin=str(path),
                     outcome="kept",
