@@ -69,9 +69,14 @@ class Upstream:
         path.write_text(json.dumps(answer, ensure_ascii=False))
 
     def change(self, name: str, index: int, **fields: str) -> dict:
+        """Change an article upstream: on every page that lists it (pages are fetched in any
+        order, so a stale copy on another page would race), and in its text answer."""
         item = self.pages[name][index]
-        item.update(fields)
-        self.write_page(name)
+        for page, items in self.pages.items():
+            for other in items:
+                if other["code"] == item["code"]:
+                    other.update(fields)
+                    self.write_page(page, jsonp=page == "columns-350-2")
         self.write_text(item)
         return item
 
