@@ -25,6 +25,7 @@ __all__ = [
     "listing_entries",
 ]
 
+_JSONP_GUARD = re.compile(r"^/\*\*/\s*")  # some JSONP endpoints open with an empty comment
 _JSONP = re.compile(r"\s*[A-Za-z_$][\w$.]*\s*\((.*)\)\s*;?\s*", re.DOTALL)
 _TITLE_SUFFIX = re.compile(r"\s*[_|-]\s*(?:东方财富网|天天基金网|东方财富).*$")
 _SOURCE_PREFIX = re.compile(r"^\s*(?:来源|文章来源)\s*[:：]\s*")
@@ -76,12 +77,14 @@ def load_json(text: str) -> Any:
 
     >>> load_json('\\ufeffjQuery123({"a": 1});')
     {'a': 1}
+    >>> load_json('/**/ cb({"a": 2})')
+    {'a': 2}
     >>> load_json('{"a": ')
     Traceback (most recent call last):
     ...
     newsbot.parse.UpstreamError: truncated_json: Expecting value (char 5)
     """
-    text = text.lstrip("\ufeff").strip()
+    text = _JSONP_GUARD.sub("", text.lstrip("\ufeff").strip(), count=1)
     if not text:
         raise UpstreamError("empty")
     wrapped = _JSONP.fullmatch(text)
