@@ -185,3 +185,21 @@ def test_an_announcement_in_old_post_stays_there(crawl, tmp_path):
     result = crawl("migrate", f"src={src}")
     assert (result.output / "old_post" / "2021-01-01-notice.md").read_text() == notice
     assert not (result.output / "_posts" / "2021-01-01-notice.md").exists()
+
+
+def test_a_post_missing_only_its_date_survives_a_failed_refetch(crawl, tmp_path):
+    src = tmp_path / "posts"
+    src.mkdir()
+    code = "NW202203051234567890"  # nothing recorded upstream for it: the refetch gets a 404
+    (src / f"2022-03-05-{code[2:]}.md").write_text(
+        '---\nlayout: post\ntitle: "日期丢了"\ndate:  +0800\ncategories: cailianshe\ntags: 财联社新闻\n---\n'
+        "<p>正文还在。</p>\n\n<>\n"
+    )
+    report = tmp_path / "report.jsonl"
+    result = crawl("migrate", f"src={src}", f"report={report}", settings={"NEWSBOT_KEEP_DAYS": "0"})
+    post = result.output / "_posts" / f"2022-03-05-{code}.md"
+    front, body = split_front_matter(post.read_text())
+    assert front["date"] == "2022-03-05 00:00:00 +0800"  # from the code's digits
+    assert "正文还在。" in body
+    assert json.loads(report.read_text())["outcome"] == "migrated"
+    assert f"{code}: refetch failed; migrating" in result.log

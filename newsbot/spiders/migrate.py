@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from newsbot import stats
 from newsbot.codes import ArticleRef
@@ -92,6 +94,31 @@ class MigrateSpider(ArticleSpider):
                 outcome="migrated",
                 **extra,
             )
+
+    # A refetch that fails leaves the old post as it was: when only its date was missing, it is
+    # still migrated (the normalize pipeline dates it from its code) rather than lost.
+
+    def parse_text(
+        self, response: Response, code: str, known: ArticleFields, extra: dict[str, Any]
+    ) -> list[Any]:
+        return super().parse_text(response, code, known, extra) or self._old_as_is(
+            code, known, extra, response.url
+        )
+
+    def text_failed(self, failure: Failure) -> list[Any]:
+        super().text_failed(failure)
+        kwargs = failure.request.cb_kwargs
+        return self._old_as_is(
+            kwargs["code"], kwargs["known"], kwargs["extra"], failure.request.url
+        )
+
+    def _old_as_is(
+        self, code: str, known: ArticleFields, extra: dict[str, Any], url: str
+    ) -> list[Any]:
+        if not (known.title and known.body):
+            return []
+        logger.warning("%s: refetch failed; migrating %s as it was", code, extra.get("origin"))
+        return [self.article(code, known, url, {**extra, "outcome": "migrated"})]
 
     def slug_for(self, old: OldPost) -> str | None:
         """The old category, normalized (``TechWeb`` and ``Techweb`` meet), so old URLs keep working;
