@@ -53,10 +53,11 @@ def read_old_post(text: str, filename: str) -> OldPost:
     >>> post.code, post.title, post.time, post.source, post.body
     ('NW202112082207168450', '他说"好"', None, '财联社', '正文')
     """
+    text = text.lstrip("\ufeff").replace("\r\n", "\n")
     front, body = _split(text)
     # The old scripts concatenated titles and tags without escaping: read as YAML, a " #" in
     # one is a comment and cuts it short, so the raw line is the truth for these two.
-    raw, _ = _lenient_front_matter(text.lstrip("\ufeff").replace("\r\n", "\n"))
+    raw, _ = _lenient_front_matter(text)
     title = _scalar(raw.get("title", front.get("title")))
     source = _scalar(raw.get("tags", front.get("tags")))
     if source and source.endswith(_TAG_SUFFIX):
@@ -73,7 +74,6 @@ def read_old_post(text: str, filename: str) -> OldPost:
 
 def _split(text: str) -> tuple[dict[str, Any], str | None]:
     """Front matter (parsed as YAML, else line by line) and the body before the trailer."""
-    text = text.lstrip("\ufeff").replace("\r\n", "\n")
     try:
         front, rest = split_front_matter(text)
     except FrontMatterError:

@@ -103,7 +103,15 @@ def pick(mapping: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
     >>> pick({"ShowTime": "", "DateTime": "2022"}, ("showtime", "datetime"))
     '2022'
     """
-    folded = {str(k).lower(): v for k, v in mapping.items()}
+    return _first(_fold(mapping), keys)
+
+
+def _fold(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """The mapping with lowercase keys, to look up key-case variants (``Title``, ``title``)."""
+    return {str(k).lower(): v for k, v in mapping.items()}
+
+
+def _first(folded: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
     for key in keys:
         value = folded.get(key)
         if value not in (None, "", [], {}):
@@ -133,13 +141,14 @@ def record_fields(record: Mapping[str, Any]) -> ArticleFields:
     >>> record_fields({"Title": " 标题 ", "ShowTime": "2022-02-24 22:20:26", "from": "财联社"}).title
     '标题'
     """
-    body = pick(record, BODY_KEYS)
+    folded = _fold(record)
+    body = _first(folded, BODY_KEYS)
     return ArticleFields(
-        title=_text(pick(record, TITLE_KEYS)),
-        time=parse_time(pick(record, TIME_KEYS)),
-        source=_text(pick(record, SOURCE_KEYS)),
+        title=_text(_first(folded, TITLE_KEYS)),
+        time=parse_time(_first(folded, TIME_KEYS)),
+        source=_text(_first(folded, SOURCE_KEYS)),
         body=body if isinstance(body, str) and body.strip() else None,
-        summary=_text(pick(record, SUMMARY_KEYS)),
+        summary=_text(_first(folded, SUMMARY_KEYS)),
     )
 
 
@@ -248,18 +257,16 @@ def _find_list(payload: Any) -> list[Any] | None:
     for path in LISTING_PATHS:
         node: Any = payload
         for key in path:  # not pick(): an empty list is a quiet page, not a missing one
-            folded = (
-                {str(k).lower(): v for k, v in node.items()} if isinstance(node, Mapping) else {}
-            )
-            node = folded.get(key)
+            node = _fold(node).get(key) if isinstance(node, Mapping) else None
         if isinstance(node, list):
             return node
     return None
 
 
 def _entry_code(item: Mapping[str, Any]) -> str | None:
-    candidates = [(canonical_code, pick(item, (key,))) for key in CODE_KEYS]
-    candidates += [(lambda url: parse_input(url).code, pick(item, (key,))) for key in URL_KEYS]
+    folded = _fold(item)
+    candidates = [(canonical_code, _first(folded, (key,))) for key in CODE_KEYS]
+    candidates += [(lambda url: parse_input(url).code, _first(folded, (key,))) for key in URL_KEYS]
     for read, value in candidates:
         if value is None:
             continue

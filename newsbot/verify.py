@@ -48,38 +48,40 @@ def verify_tree(root: Path) -> tuple[list[Problem], int]:
     for folder in folders:
         for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
             checked += 1
-            found = list(verify_post(path))
-            problems += found
-            slug_tag = _slug_and_tag(path)
-            if slug_tag:
-                tags[slug_tag[0]][slug_tag[1]] += 1
+            read = _read_post(path)
+            if isinstance(read, Problem):
+                problems.append(read)
+                continue
+            front, body = read
+            problems += _post_problems(path, front, body)
+            slug, tag = front.get("categories"), front.get("tags")
+            if isinstance(slug, str) and isinstance(tag, str) and slug and tag:
+                tags[slug][tag] += 1
     for slug, names in sorted(tags.items()):
         checked += 1
         problems += _verify_category(root / CATEGORY_DIR / f"{slug}.html", slug, names)
     return problems, checked
 
 
-def _slug_and_tag(path: Path) -> tuple[str, str] | None:
+def _read_post(path: Path) -> tuple[dict, str] | Problem:
     try:
-        front, _ = split_front_matter(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, FrontMatterError):
-        return None
-    slug, tag = front.get("categories"), front.get("tags")
-    return (slug, tag) if isinstance(slug, str) and isinstance(tag, str) and slug and tag else None
+        return split_front_matter(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return Problem(path, f"unreadable: {exc}")
+    except FrontMatterError as exc:
+        return Problem(path, str(exc))
 
 
 def verify_post(path: Path) -> Iterator[Problem]:
     """The problems of one post file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        yield Problem(path, f"unreadable: {exc}")
-        return
-    try:
-        front, body = split_front_matter(text)
-    except FrontMatterError as exc:
-        yield Problem(path, str(exc))
-        return
+    read = _read_post(path)
+    if isinstance(read, Problem):
+        yield read
+    else:
+        yield from _post_problems(path, *read)
+
+
+def _post_problems(path: Path, front: dict, body: str) -> Iterator[Problem]:
     named = parse_post_filename(path.name)
     loose = _LOOSE_NAME.fullmatch(path.name)
     if named is None and loose:

@@ -73,6 +73,9 @@ class PostWriterPipeline:
                 by_code[record.code].append(record)
         kept: dict[str, PostRecord] = {}
         for code, group in by_code.items():
+            if len(group) == 1:
+                kept[code] = group[0]
+                continue
             # newest wins; on a tie (a fresh checkout sets every mtime) the one in _posts/
             kept[code] = max(
                 group, key=lambda r: (r.path.stat().st_mtime_ns, r.path.parent.name == POSTS_DIR)

@@ -56,8 +56,13 @@ def answer_text(response: Response, *, page: bool = False) -> str:
     encoding, bom = read_bom(body)
     if encoding:
         return body[len(bom) :].decode(encoding, "replace")
-    encoding = http_content_type_encoding(content_type) or _guess_encoding(body)
-    return body.decode(encoding, "replace")
+    encoding = http_content_type_encoding(content_type)
+    if encoding:
+        return body.decode(encoding, "replace")
+    try:  # no charset: UTF-8 if the bytes are UTF-8, else the GBK family
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("gb18030", "replace")
 
 
 # Failures by exception, each a short stable reason (it names a stat and is logged).
