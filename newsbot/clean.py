@@ -1,4 +1,10 @@
-"""Article body cleaning: structural cuts with lxml, then an nh3 allowlist as the last word."""
+"""Article body cleaning: structural cuts with lxml, then an nh3 allowlist as the last word.
+
+Every step is linear in the body's size: a cut empties its element and an unwrap renames it, and
+nh3 (one pass, html5ever) removes what they marked; nothing splices children or concatenates
+text per element. The top-level layout kramdown sees is decided on nh3's own output
+(:func:`newsbot.kramdown.html_blocks`).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,14 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import nh3
 from lxml import etree
 
-__all__ = ["CleanedBody", "clean_body", "source_from_line"]
+from newsbot.kramdown import html_blocks
+
+__all__ = ["CleanedBody", "UnreadableBody", "JunkRule", "JUNK_RULES", "clean_body", "source_from_line"]
 
 # What may reach the site. Everything else is dropped by nh3, whatever a cut below forgot.
 ALLOWED_TAGS = frozenset(
@@ -51,18 +60,21 @@ _SANITIZER = nh3.Cleaner(
     strip_comments=True,
 )
 
-# Block tags kramdown leaves alone (raw HTML blocks); anything else at the top gets a <p>.
-WRAPPING_BLOCKS = frozenset(
-    {"p", "div", "table", "ul", "ol", "dl", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
-     "pre", "figure", "center", "hr"}
-)  # fmt: skip
+# Marks on elements whose job is done: nh3 unwraps an unknown tag, keeping what it holds (an
+# unwrap), and a cut element is emptied first, so nothing of it stays.
+_UNWRAP = "newsbot-unwrap"
+# Deeper than this, elements are unwrapped (their text stays): kramdown's raw-HTML reader recurses
+# per level, and no article nests this deep. Past libxml2's own limit (2048 with huge_tree) the
+# parser would drop the rest, so such a body is refused rather than published truncated.
+MAX_DEPTH = 256
 
-KCHART_HOST = "webquoteklinepic.eastmoney.com"
 AD_HOST = "acttg.eastmoney.com"
 # Whole phrases of the promo and the WeChat block: news that merely mentions WeChat or account
 # opening is article text.
 PROMO_MARK = "东方财富证券一站式开户交易"
-WECHAT_MARKS = ("打开微信", "扫一扫", "朋友圈")
+WECHAT_START, WECHAT_END = "打开微信", "朋友圈"
+WECHAT_MARKS = (WECHAT_START, "扫一扫", WECHAT_END)
+_WECHAT_LONGEST = 48  # the share block, punctuation and spaces left out, is 27 characters
 _BLOCKS = ("p", "div", "li", "section", "center", "td", "h1", "h2", "h3", "h4", "h5", "h6")
 _EMPTY_WRAPPERS = frozenset(
     {"p", "div", "span", "a", "center", "font", "strong", "b", "em", "i", "u"}
@@ -94,7 +106,7 @@ _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
 _PROMO_TEXT = etree.XPath(f".//text()[contains(., '{PROMO_MARK}')]")
-_WECHAT_TEXT = etree.XPath(f".//text()[contains(., '{WECHAT_MARKS[0]}')]")
+_WECHAT_TEXT = etree.XPath(f".//text()[contains(., '{WECHAT_START}')]")
 _STOCK_CODE = re.compile(r"[0-9]{1,3}\.[A-Za-z0-9]{1,12}")
 
 
@@ -108,6 +120,92 @@ class CleanedBody:
     cuts: Mapping[str, int] = field(default_factory=dict)  # what was removed, by kind
 
 
+class UnreadableBody(ValueError):
+    """A body the cleaner cannot read whole (``reason`` names a stat); publishing what was read
+    would publish a truncated article."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class JunkRule:
+    """One kind of junk the cleaner removes (``kind`` names its stat), with a real-shaped
+    example that goes and a near miss that stays; the tests run every row."""
+
+    kind: str
+    what: str
+    example: str
+    near_miss: str
+    leaves: str = "a"  # the example's text once cleaned
+
+
+JUNK_RULES: tuple[JunkRule, ...] = (
+    JunkRule(
+        "kchart", "K-chart widget between its EM_StockImg comments",
+        '<p>a</p><!-- EM_StockImg_Start --><p><a class="EmImageRemark" href="http://quote.eastmoney.com/sh600160.html">'
+        '巨化股份</a></p><p><img src="https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid=1.600160&imageType=k">'
+        "</p><!-- EM_StockImg_End -->",
+        "<p>a</p><!-- EM_StockImg_Start --><p>K线走势</p>",
+    ),
+    JunkRule(
+        "kchart", "live-quote or K-chart image from any eastmoney quote-picture host",
+        '<p>a</p><p><a href="http://quote.eastmoney.com/sz000001.html"><img '
+        'src="https://webquotepic.eastmoney.com/GetPic.aspx?nid=0.000001&imageType=r"></a></p>',
+        '<p>a</p><p><img src="https://np-newspic.dfcfw.com/download/D25.jpg"></p>',
+    ),
+    JunkRule(
+        "hidden", "element hidden by style, hidden or aria-hidden",
+        '<p>a</p><p style="display:none;height:1px;overflow:hidden;"><br /></p>',
+        '<p>a</p><p style="text-align:center;">b</p>',
+    ),
+    JunkRule(
+        "keyword", "stock keyword link (its words stay)",
+        '<p><span id="stock_1.600160"><a class="keytip" data-code="1,600160" '
+        'href="http://quote.eastmoney.com/unify/r/1.600160">巨化股份</a></span>涨停</p>',
+        '<p><a href="https://www.example.com/report.pdf">巨化股份公告</a></p>',
+        "巨化股份涨停",
+    ),
+    JunkRule(
+        "ad", "acttg advertisement link",
+        '<p>a</p><p><a href="https://acttg.eastmoney.com/pub/web_app_xxx"><img class="em_handle_adv_close" src="x.png"></a></p>',
+        '<p>a</p><p><a href="https://data.eastmoney.com/report/">研报中心</a></p>',
+    ),
+    JunkRule(
+        "promo", "the account-opening promo line",
+        "<p>a</p><p>在东方财富看资讯行情，选东方财富证券一站式开户交易&gt;&gt;</p>",
+        "<p>a</p><p>华泰证券宣布推出线上一站式开户交易服务。</p>",
+    ),
+    JunkRule(
+        "wechat", "the WeChat share block in one paragraph",
+        "<p>a</p><p>打开微信，点击底部的“发现”，使用“扫一扫”即可将网页分享至朋友圈。</p>",
+        "<p>a</p><p>腾讯表示，用户打开微信后使用扫一扫即可完成跨境支付。</p>",
+    ),
+    JunkRule(
+        "wechat", "the WeChat share block split over paragraphs",
+        "<p>a</p><p>打开微信，</p><p>点击底部的“发现”，</p><p>使用“扫一扫”</p><p>即可将网页分享至朋友圈。</p>",
+        "<p>a</p><p>打开微信，</p><p>点击底部的“发现”，看到新功能。</p><p>朋友圈也改版了。</p>",
+    ),
+    JunkRule(
+        "wechat", "the WeChat share block split in two",
+        "<p>a</p><p>打开微信，点击底部的“发现”，</p><p>使用“扫一扫”即可将网页分享至朋友圈。</p>",
+        "<p>a</p><p>打开微信，点击底部的“发现”，</p><p>据悉，腾讯称使用“扫一扫”的用户已超过十亿，朋友圈日活也创新高。</p>",
+    ),
+    JunkRule(
+        "unsafe_link", "link to javascript:, vbscript:, data: (its words stay)",
+        '<p><a href=" JaVa&#x0A;Script:alert(1)">点此</a></p>',
+        '<p><a href="https://www.example.com/a?javascript=1">点此</a></p>',
+        "点此",
+    ),
+    JunkRule(
+        "executable", "script, style, iframe and the like, with their content",
+        "<p>a</p><script>alert(1)</script><iframe src=x></iframe>",
+        "<p>a</p><p>&lt;script&gt; 标签说明</p>",
+    ),
+)  # fmt: skip
+
+
 def clean_body(raw: str) -> CleanedBody:
     """Clean one article body.
 
@@ -118,6 +216,8 @@ def clean_body(raw: str) -> CleanedBody:
     ('<p>Hi 巨化股份</p>', ('1.600160',))
     >>> clean_body("第一段\\n\\n第二段 R&D").html
     '<p>第一段</p>\\n<p>第二段 R&amp;D</p>'
+    >>> clean_body("<span>a<p>b</p>[x](javascript:alert(1))</span>").html
+    '<div><span>a<p>b</p>[x](javascript:alert(1))</span></div>'
     """
     if not raw or not raw.strip():
         return CleanedBody("")
@@ -132,12 +232,15 @@ def clean_body(raw: str) -> CleanedBody:
         return CleanedBody("")
     cutter = _Cutter(root, raw)
     cutter.run()
-    html = _SANITIZER.clean(_serialize(root)).strip()
+    if len(data) > MAX_DEPTH * 4:  # fewer bytes cannot nest this deep
+        _flatten_deep(root)
+    html = html_blocks(_SANITIZER.clean(_serialize(root)))
     return CleanedBody(html, tuple(dict.fromkeys(cutter.stocks)), cutter.source, cutter.cuts)
 
 
-# plain etree elements (lxml.html's per-node class lookup costs more than the cuts), UTF-8 bytes
-_PARSER = etree.HTMLParser(encoding="utf-8", default_doctype=False)
+# plain etree elements (lxml.html's per-node class lookup costs more than the cuts), UTF-8 bytes;
+# huge_tree: without it libxml2 cuts text nodes at 10 MB and nesting at 256, silently
+_PARSER = etree.HTMLParser(encoding="utf-8", default_doctype=False, huge_tree=True)
 
 
 def _serialize(root: etree._Element) -> str:
@@ -146,7 +249,8 @@ def _serialize(root: etree._Element) -> str:
 
 
 def _parse(raw: str | bytes) -> etree._Element | None:
-    """The body of ``raw`` parsed as a document, as a bare ``<div>`` (None if nothing is in it).
+    """The body of ``raw`` parsed as a document, as a bare ``<div>`` (None if nothing is in it);
+    :class:`UnreadableBody` when libxml2 could not read all of it.
 
     Not ``fragment_fromstring``: it asserts on input holding its own ``<html>`` or ``<body>``.
     """
@@ -154,6 +258,9 @@ def _parse(raw: str | bytes) -> etree._Element | None:
         document = etree.fromstring(raw, _PARSER)
     except etree.ParserError:
         return None
+    for error in _PARSER.error_log:
+        if error.type_name == "ERR_RESOURCE_LIMIT":  # libxml2 stopped reading: the rest is lost
+            raise UnreadableBody("too_deep", error.message.strip())
     body = document.find("body") if document is not None else None
     if body is None:
         return None
@@ -196,7 +303,7 @@ class _Cutter:
         self.cuts: Counter[str] = Counter()
         self.stocks: list[str] = []
         self.source: str | None = None
-        self._emptied: list[etree._Element] = []
+        self._emptied: dict[etree._Element, None] = {}  # parents of cuts, once each, in order
         self._gone: set[etree._Element] = set()
 
     def run(self) -> None:
@@ -209,8 +316,7 @@ class _Cutter:
                 self._visit(el)
         self._drop_emptied()
         for table in list(self.root.iter("table")):
-            _foster(table)
-        _wrap_inline(self.root)
+            _foster(table)  # before nh3: html5ever's foster parenting is quadratic in the strays
 
     def _visit(self, el: etree._Element) -> None:
         """Apply the first rule that fits ``el``."""
@@ -218,15 +324,9 @@ class _Cutter:
         if tag in DROP_WITH_CONTENT:
             self._cut(el, "executable")
         # most elements of a body have no attributes: they need no rule but the last
-        elif (
-            (not el.attrib or self._attribute_rules(el, tag))
-            and tag not in ALLOWED_TAGS
-            and el.getparent() is not None  # not already unwrapped by a rule
-        ):
-            if tag in _BLOCK_LIKE:
-                el.tag = "div"
-            else:
-                _drop_tag(el)  # unwrapped here, not by nh3, so that _wrap_inline sees the result
+        elif (not el.attrib or self._attribute_rules(el, tag)) and tag in _BLOCK_LIKE:
+            el.tag = "div"  # unwrapping it would run paragraphs together
+        # any other tag outside the allowlist is unwrapped by nh3
 
     def _attribute_rules(self, el: etree._Element, tag: str) -> bool:
         """The rules that look at attributes; False when ``el`` was cut."""
@@ -234,12 +334,12 @@ class _Cutter:
         if _is_hidden(el):
             return self._cut(el, "hidden")
         classes = set((attrib.get("class") or "").split())
-        if tag == "img" and KCHART_HOST in (attrib.get("src") or ""):
-            return self._cut(_ancestor(el, "a") or el, "kchart")
+        if tag == "img" and _is_quote_picture(attrib.get("src")):
+            return self._cut(_ancestor(el, "a", el), "kchart")
         if tag == "a" and "EmImageRemark" in classes:
             return self._cut(el, "kchart")
         if tag == "img" and "em_handle_adv_close" in classes:
-            return self._cut(_ancestor(el, "a") or el, "ad")
+            return self._cut(_ancestor(el, "a", el), "ad")
         if (
             tag == "a"
             and AD_HOST in (attrib.get("href") or "")
@@ -267,17 +367,19 @@ class _Cutter:
         for start in list(self.root.iter(etree.Comment)):
             if (start.text or "").strip() != "EM_StockImg_Start" or start.getparent() is None:
                 continue
-            doomed = [start]
+            doomed = []
             for sibling in start.itersiblings():
+                if isinstance(sibling, etree._Comment):
+                    if "EM_StockImg_End" in (sibling.text or ""):
+                        break
+                    continue
                 doomed.append(sibling)
-                if isinstance(sibling, etree._Comment) and "EM_StockImg_End" in (
-                    sibling.text or ""
-                ):
-                    break
             else:
-                doomed = [start]  # no end marker: leave the rest to the unmarked-widget rule
-            for node in doomed:
-                _remove(node)
+                continue  # no end marker: leave the rest to the unmarked-widget rule
+            for el in doomed:
+                if el not in self._gone:
+                    self._gone.update(el.iter())
+                    _empty(el)
             self.cuts["kchart"] += 1
 
     def _keyword_link(self, el: etree._Element) -> None:
@@ -293,45 +395,85 @@ class _Cutter:
         ) or "em_stock_key_common" in classes
 
     def _text_rules(self) -> None:
-        """The promo line and the WeChat block, found by their words (not by visiting blocks)."""
-        rules = []
+        """The promo line and the WeChat block, found by their words (not by visiting blocks).
+
+        Each block is judged once, on at most a few hundred characters of its text."""
+        judged: set[etree._Element] = set()
         if self.look_for_promo:
-            rules.append((_PROMO_TEXT, "promo", 80, ()))
+            for text in _PROMO_TEXT(self.root):
+                self._promo(text, judged)
         if self.look_for_wechat:
-            rules.append((_WECHAT_TEXT, "wechat", 200, WECHAT_MARKS))
-        for find, kind, longest, marks in rules:
-            for text in find(self.root):
-                owner = text.getparent()
-                if owner is None or owner in self._gone:
-                    continue
-                # a tail belongs to the element it follows, but sits in that element's parent
-                block = owner.getparent() if text.is_tail else owner
-                while block is not None and block is not self.root and block.tag not in _BLOCKS:
-                    block = block.getparent()
-                if block is not None and block is not self.root and block.getparent() is not None:
-                    words = _text_of(block)
-                    if len(words) < longest and all(mark in words for mark in marks):
-                        self._cut(block, kind)
-                        continue
-                if len(text) < longest and all(mark in text for mark in marks):
-                    # loose text (top level, or inside an article paragraph): only the line goes
-                    if text.is_tail:
-                        owner.tail = None
-                    else:
-                        owner.text = None
-                    self.cuts[kind] += 1
+            for text in _WECHAT_TEXT(self.root):
+                self._wechat(text, judged)
+
+    def _promo(self, text: etree._ElementUnicodeResult, judged: set[etree._Element]) -> None:
+        block = self._block_of(text)
+        if block is not None and block not in judged:
+            judged.add(block)
+            if _short_text(block, 80) is not None:
+                self._cut(block, "promo")
+                return
+        if block not in self._gone and len(text) < 80:
+            self._drop_text(text, "promo")  # loose text: only the line goes
+
+    def _wechat(self, text: etree._ElementUnicodeResult, judged: set[etree._Element]) -> None:
+        block = self._block_of(text)
+        if block is not None and block not in judged:
+            judged.add(block)
+            # the block, or it and the next few blocks, read as the share block and nothing else
+            run, words = [block], _letters(_short_text(block, _WECHAT_LONGEST * 2) or "")
+            sibling = block.getnext()
+            while (
+                words.startswith(WECHAT_START)
+                and not words.endswith(WECHAT_END)
+                and len(words) <= _WECHAT_LONGEST
+                and sibling is not None
+                and sibling.tag in _BLOCKS
+            ):
+                run.append(sibling)
+                words += _letters(_short_text(sibling, _WECHAT_LONGEST * 2) or "?" * 99)
+                sibling = sibling.getnext()
+            if _is_wechat_block(words):
+                for el in run:
+                    judged.add(el)
+                    self._cut(el, "wechat")
+                return
+        if block not in self._gone and _is_wechat_block(_letters(str(text))):
+            self._drop_text(text, "wechat")
+
+    def _block_of(self, text: etree._ElementUnicodeResult) -> etree._Element | None:
+        """The block element holding ``text`` (not the body itself), if any."""
+        owner = text.getparent()
+        if owner is None or owner in self._gone:
+            return None
+        # a tail belongs to the element it follows, but sits in that element's parent
+        block = owner.getparent() if text.is_tail else owner
+        while block is not None and block is not self.root and block.tag not in _BLOCKS:
+            block = block.getparent()
+        if block is None or block is self.root or block.getparent() is None:
+            return None
+        return block
+
+    def _drop_text(self, text: etree._ElementUnicodeResult, kind: str) -> None:
+        owner = text.getparent()
+        if text.is_tail:
+            owner.tail = None
+        else:
+            owner.text = None
+        self.cuts[kind] += 1
 
     def _cut(self, el: etree._Element, kind: str) -> bool:
         parent = el.getparent()
-        if parent is not None:
+        if parent is not None and el not in self._gone:
             self._gone.update(el.iter())
-            _drop_tree(el)
+            _empty(el)
             self.cuts[kind] += 1
-            self._emptied.append(parent)
+            self._emptied[parent] = None
         return False
 
     def _unwrap(self, el: etree._Element, kind: str) -> None:
-        _drop_tag(el)
+        el.tag = _UNWRAP
+        el.attrib.clear()
         self.cuts[kind] += 1
 
     def _drop_emptied(self) -> None:
@@ -345,61 +487,8 @@ class _Cutter:
                 and not _has_content(el)
             ):
                 parent = el.getparent()
-                _drop_tree(el)
+                _empty(el)
                 el = parent
-
-
-def _wrap_inline(root: etree._Element) -> None:
-    """Put top-level text and inline elements into ``<p>``: Markdown (kramdown) reads a line that
-    does not start with a block tag as Markdown, where ``[x](javascript:...)`` would become a link."""
-    # Between top-level blocks, whitespace is one newline: kramdown reads a block tag indented
-    # four spaces as a code block. Blocks only (the usual body) need nothing more.
-    blocks_only = not (root.text or "").strip()
-    if blocks_only:
-        root.text = None
-    for child in root:
-        if child.tail is not None and not child.tail.strip():
-            child.tail = "\n"
-        elif child.tail is not None:
-            blocks_only = False
-        if child.tag not in WRAPPING_BLOCKS:
-            blocks_only = False
-    if blocks_only:
-        return
-    segments: list[str | etree._Element] = [root.text] if root.text else []
-    for child in list(root):
-        tail, child.tail = child.tail, None
-        root.remove(child)
-        segments.append(child)
-        if tail:
-            segments.append(tail)
-    root.text = None
-    run: list[str | etree._Element] = []
-
-    def add_text(parent: etree._Element, text: str) -> None:
-        if len(parent):
-            parent[-1].tail = (parent[-1].tail or "") + text
-        else:
-            parent.text = (parent.text or "") + text
-
-    def flush() -> None:
-        if any(_meaningful(node) for node in run):
-            paragraph = etree.Element("p")
-            for node in run:
-                add_text(paragraph, node) if isinstance(node, str) else paragraph.append(node)
-            root.append(paragraph)
-        else:
-            for node in run:
-                add_text(root, node) if isinstance(node, str) else root.append(node)
-        run.clear()
-
-    for node in segments:
-        if not isinstance(node, str) and isinstance(node.tag, str) and node.tag in WRAPPING_BLOCKS:
-            flush()
-            root.append(node)
-        else:
-            run.append(node)
-    flush()
 
 
 _TABLE_CHILDREN = {
@@ -414,8 +503,7 @@ _TABLE_CHILDREN = {
 
 def _foster(table: etree._Element) -> None:
     """Move what a table holds outside its cells to just before it, in document order, as an
-    HTML5 parser (nh3's html5ever) would: libxml2 leaves it inside, and nh3 would then move it
-    out unwrapped, to the top level."""
+    HTML5 parser (nh3's html5ever) would: libxml2 leaves it inside."""
     if table.getparent() is None:
         return
     stray: list[str | etree._Element] = []
@@ -441,21 +529,80 @@ def _foster(table: etree._Element) -> None:
     if not stray:
         return
     holder = etree.Element("p")
-    for node in stray:
+    texts: list[str] = []  # joined once per gap: text added piece by piece is copied each time
+    last: etree._Element | None = None  # len(holder) would count the children every time
+    for node in [*stray, None]:
         if isinstance(node, str):
-            if len(holder):
-                holder[-1].tail = (holder[-1].tail or "") + node
+            texts.append(node)
+            continue
+        if texts:
+            if last is None:
+                holder.text = "".join(texts)
             else:
-                holder.text = (holder.text or "") + node
-        else:
+                last.tail = "".join(texts)
+            texts = []
+        if node is not None:
             holder.append(node)
+            last = node
     table.addprevious(holder)
 
 
-def _meaningful(node: str | etree._Element) -> bool:
-    if isinstance(node, str):
-        return bool(node.strip())
-    return isinstance(node.tag, str) and node.tag != "br"
+def _flatten_deep(root: etree._Element) -> None:
+    """Unwrap every element nested deeper than :data:`MAX_DEPTH`; their text stays."""
+    depth = 0
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            if depth > MAX_DEPTH and el.tag not in DROP_WITH_CONTENT:
+                el.tag = _UNWRAP
+                el.attrib.clear()
+        else:
+            depth -= 1
+
+
+def _is_quote_picture(src: str | None) -> bool:
+    """Whether an image comes from an eastmoney quote-picture host (K-chart, live quote).
+
+    >>> _is_quote_picture("https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid=1.600160")
+    True
+    >>> _is_quote_picture("//webquotepic.eastmoney.com/GetPic.aspx?imageType=r")
+    True
+    >>> _is_quote_picture("https://np-newspic.dfcfw.com/x.jpg"), _is_quote_picture("x.png")
+    (False, False)
+    """
+    if not src or "webquote" not in src:
+        return False
+    try:
+        host = urlsplit(src.strip()).hostname or ""
+    except ValueError:
+        return False
+    label, _, domain = host.partition(".")
+    return domain == "eastmoney.com" and label.startswith("webquote") and label.endswith("pic")
+
+
+def _is_wechat_block(letters: str) -> bool:
+    """Whether text (punctuation and spaces left out) is the WeChat share block alone."""
+    return (
+        len(letters) <= _WECHAT_LONGEST
+        and letters.startswith(WECHAT_START)
+        and letters.endswith(WECHAT_END)
+        and "扫一扫" in letters
+    )
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def _short_text(el: etree._Element, limit: int) -> str | None:
+    """The text of ``el``, or None once it is longer than ``limit`` (the rest is not read)."""
+    parts, size = [], 0
+    for part in el.itertext():
+        parts.append(part)
+        size += len(part)
+        if size > limit:
+            return None
+    return "".join(parts)
 
 
 def _safe_url(url: str | None) -> bool:
@@ -491,54 +638,26 @@ def _is_hidden(el: etree._Element) -> bool:
 
 
 def _has_content(el: etree._Element) -> bool:
-    if _text_of(el).strip():
+    if any(part.strip() for part in el.itertext()):
         return True
     return any(child.tag in ("img", "table", "hr") for child in el.iter() if child is not el)
 
 
-def _ancestor(el: etree._Element, tag: str) -> etree._Element | None:
+def _ancestor(el: etree._Element, tag: str, default: etree._Element) -> etree._Element:
     for parent in el.iterancestors():
         if parent.tag == tag:
             return parent
-    return None
+    return default
 
 
 def _text_of(el: etree._Element) -> str:
     return "".join(el.itertext())
 
 
-def _drop_tree(el: etree._Element) -> None:
-    """Remove ``el`` and its content, keeping the text that follows it."""
-    _remove(el)
+def _empty(el: etree._Element) -> None:
+    """Empty ``el`` in place, keeping the text that follows it; nh3 removes the empty tag.
 
-
-def _drop_tag(el: etree._Element) -> None:
-    """Remove the tag of ``el``, keeping its text and children in its place."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    previous, children = el.getprevious(), list(el)
-    # the text before the first child joins what precedes el; the tail follows the last child
-    lead = (el.text or "") + ("" if children else el.tail or "")
-    if lead and previous is not None:
-        previous.tail = (previous.tail or "") + lead
-    elif lead:
-        parent.text = (parent.text or "") + lead
-    if children and el.tail:
-        children[-1].tail = (children[-1].tail or "") + el.tail
-    index = parent.index(el)
-    parent[index : index + 1] = children
-
-
-def _remove(node: etree._Element) -> None:
-    """Remove a node, keeping its tail text (lxml's remove() would drop it)."""
-    parent = node.getparent()
-    if parent is None:
-        return
-    if node.tail:  # even a lone space: "Hello<hidden/> World" must not become "HelloWorld"
-        previous = node.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + node.tail
-        else:
-            parent.text = (parent.text or "") + node.tail
-    parent.remove(node)
+    In place, not removed: removing n siblings one by one, each handing its tail to the one
+    before, copies that text n times."""
+    el.clear(keep_tail=True)
+    el.tag = _UNWRAP

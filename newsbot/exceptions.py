@@ -28,3 +28,21 @@ class UnsafeField(DropItem):
     def __init__(self, code: str, detail: str):
         super().__init__(f"{code}: {detail}")
         self.code = code
+
+
+class BodyUnreadable(DropItem):
+    """The body could not be read whole (nested past the parser's limit): publishing what was
+    read would publish a truncated article."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(f"{code}: body not readable whole: {detail}")
+        self.code = code
+
+
+class BodyTooLarge(DropItem):
+    """A body over ``NEWSBOT_MAX_BODY`` bytes: no article is that long, and cleaning it would
+    hold the crawl (and a SIGTERM) for seconds."""
+
+    def __init__(self, code: str, size: int, limit: int):
+        super().__init__(f"{code}: body of {size} bytes is over NEWSBOT_MAX_BODY ({limit})")
+        self.code = code

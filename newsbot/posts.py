@@ -10,6 +10,7 @@ from typing import Any
 from newsbot.codes import canonical_code
 from newsbot.dates import CHINA, format_post_date
 from newsbot.frontmatter import DoubleQuoted, dump_front_matter
+from newsbot.kramdown import link_text
 from newsbot.slugs import is_slug
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "protect_liquid",
     "render_post",
     "render_category",
+    "backlinks_line",
     "tag_for",
 ]
 
@@ -30,7 +32,6 @@ CATEGORY_DIR = "category"
 
 _POST_NAME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})-(NW[0-9]{18})\.md")
 _LIQUID_OPEN = re.compile(r"\{(?=[{%])")
-_LINK_TEXT_SPECIAL = re.compile(r"([\\\[\]])")
 
 
 def tag_for(source: str) -> str:
@@ -84,10 +85,6 @@ def protect_liquid(html: str) -> str:
     return _LIQUID_OPEN.sub("&#123;", html)
 
 
-def _link_text(text: str) -> str:
-    return _LINK_TEXT_SPECIAL.sub(r"\\\1", text)
-
-
 def render_post(
     *,
     title: str,
@@ -114,11 +111,23 @@ def render_post(
             front[key] = (
                 list(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
             )
-    site = site_url.rstrip("/")
-    backlinks = (
-        f"[返回{_link_text(tag_for(source))}]({site}/category/{slug}.html)｜[返回首页]({site}/)"
+    return (
+        f"{dump_front_matter(front)}{protect_liquid(body.strip())}\n\n<{share_link}>\n\n"
+        f"{backlinks_line(source, slug, site_url)}\n"
     )
-    return f"{dump_front_matter(front)}{protect_liquid(body.strip())}\n\n<{share_link}>\n\n{backlinks}\n"
+
+
+def backlinks_line(source: str, slug: str, site_url: str) -> str:
+    """The last line of a post: back to its category page and to the front page. The source
+    is text, not Markdown, HTML or Liquid (see :func:`newsbot.kramdown.link_text`).
+
+    >>> backlinks_line("中国日报网", "zhongguoribaowang", "//finews.withounder.com/")
+    '[返回中国日报网新闻](//finews.withounder.com/category/zhongguoribaowang.html)｜[返回首页](//finews.withounder.com/)'
+    >>> backlinks_line("<b>{{x}}</b>", "b-x", "")
+    '[返回&#60;b&#62;&#123;&#123;x&#125;&#125;&#60;&#47;b&#62;新闻](/category/b-x.html)｜[返回首页](/)'
+    """
+    site = site_url.rstrip("/")
+    return f"[返回{link_text(tag_for(source))}]({site}/category/{slug}.html)｜[返回首页]({site}/)"
 
 
 def render_category(slug: str, title: str) -> str:

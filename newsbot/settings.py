@@ -20,6 +20,9 @@ NEWSBOT_NEWMARKET_URL = ""  # e.g. http://HOST/information/newmarket/web/webapi 
 NEWSBOT_INCREMENTAL = True
 # A listing run moves posts older than this many days (China time) to old_post/. 0: never.
 NEWSBOT_KEEP_DAYS = 3
+# Bodies longer than this (bytes of UTF-8) are dropped, not cleaned: real articles are under
+# 200 KB, and a MB of the costliest markup takes a second or more to clean, on the reactor.
+NEWSBOT_MAX_BODY = 1024 * 1024
 # Where posts go.
 NEWSBOT_OUTPUT_DIR = "output"
 NEWSBOT_FSYNC = False  # True: fsync each post before its rename (power-loss durability)
@@ -69,7 +72,10 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 COOKIES_ENABLED = False
 # Each answer yields one item or a few requests; Scrapy starts this many tasks per answer.
 CONCURRENT_ITEMS = 8
+# No remote code execution in a cron job: Scrapy 2.19 would start its remote-control HTTP
+# server (it runs Python sent to it) in every crawl, and the telnet console likewise.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

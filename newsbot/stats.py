@@ -28,6 +28,7 @@ POSTS_DUPLICATE_REMOVED = f"{PREFIX}/posts/duplicate_removed"
 POSTS_ROTATED = f"{PREFIX}/posts/rotated"
 CATEGORIES_WRITTEN = f"{PREFIX}/categories/written"
 CATEGORIES_UNCHANGED = f"{PREFIX}/categories/unchanged"
+CATEGORIES_FAILED = f"{PREFIX}/categories/failed"
 SOURCE_DEFAULTED = f"{PREFIX}/source/defaulted"
 DATE_FROM_CODE = f"{PREFIX}/date/from_code"
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html as lhtml
 
-from newsbot.clean import clean_body
+from newsbot.clean import JUNK_RULES, clean_body
 from tests.conftest import DATA, SHARED
 
 
@@ -74,7 +74,7 @@ def test_junk_body_keeps_content_and_codes():
         (
             '<p>a</p><!-- EM_StockImg_Start --><p><a class="EmImageRemark"><img src="x"></a></p>'
             "<!-- EM_StockImg_End --><p>b</p>",
-            "<p>a</p><p>b</p>",
+            "<p>a</p>\n<p>b</p>",
         ),
         (
             '<p><a href="http://q" class="EmImageRemark"><img '
@@ -120,7 +120,7 @@ def test_junk_body_keeps_content_and_codes():
         # found by review: each once lost or kept the wrong text
         (
             "<p>第一段。</p><p>第二段。</p>在东方财富看资讯行情，选东方财富证券一站式开户交易>>",
-            "<p>第一段。</p><p>第二段。</p>",
+            "<p>第一段。</p>\n<p>第二段。</p>",
         ),
         (
             "<p>腾讯表示，用户打开微信后使用扫一扫即可完成跨境支付。</p>",
@@ -132,11 +132,11 @@ def test_junk_body_keeps_content_and_codes():
         ),
         (
             "<section><p>一。</p></section><section>二</section><section>三</section>",
-            "<div><p>一。</p></div><div>二</div><div>三</div>",
+            "<div><p>一。</p></div>\n<div>二</div>\n<div>三</div>",
         ),
         (
             "<table><tr>X<td>1</td></tr>Y</table>",
-            "<p>XY</p><table><tbody><tr><td>1</td></tr></tbody></table>",
+            "<p>XY</p>\n<table><tbody><tr><td>1</td></tr></tbody></table>",
         ),
         (
             '<p>Hello<span style="display:none">x</span> <b>World</b></p>',
@@ -152,6 +152,32 @@ def test_junk_body_keeps_content_and_codes():
 )
 def test_cut(raw, expected):
     assert clean_body(raw).html == expected
+
+
+@pytest.mark.parametrize("rule", JUNK_RULES, ids=lambda rule: rule.what)
+def test_junk_rule_cuts_its_example_and_keeps_its_near_miss(rule):
+    def text(html: str) -> str:
+        return "".join(lhtml.fragment_fromstring(html, create_parent="div").text_content().split())
+
+    gone = clean_body(rule.example)
+    assert gone.cuts.get(rule.kind), gone
+    assert text(gone.html) == rule.leaves
+    kept = clean_body(rule.near_miss)
+    assert kept.cuts.get(rule.kind) is None, kept
+    assert text(kept.html) == text(rule.near_miss)
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        # text that merely mentions WeChat, or a paragraph that goes on after the share words
+        ("<p>打开微信，点击底部的“发现”，使用“扫一扫”即可将网页分享至朋友圈。腾讯今日发布财报。</p>", "腾讯今日发布财报"),
+        ("<p>打开微信</p><p>使用扫一扫</p><p>公司称朋友圈广告收入增长。据悉，这一业务的增速已经连续三个季度超过市场预期。</p>", "朋友圈广告"),
+        ("<p>打开微信，</p><table><tr><td>朋友圈</td></tr></table>", "朋友圈"),
+    ],
+)
+def test_wechat_rule_keeps_article_text(raw, kept):
+    assert kept in clean_body(raw).html
 
 
 @pytest.mark.parametrize(

@@ -249,7 +249,122 @@ def test_hostile_source_names_stay_in_the_contract(crawl, upstream):
     )
     assert all(n.startswith(("_posts/2026-09-01-NW", "category/")) for n in names), names
     slugs = sorted(p.stem for p in (result.output / "category").glob("*.html"))
-    assert slugs == ["etc", "xinhuawang-x"]
-    assert result.stats["item_dropped_reasons_count/UnsafeField"] == 1  # "!!!" has no slug at all
-    assert "NW202609020000000503: source '!!!' gives no usable slug" in result.log
+    # "!!!" has no pinyin: a stable slug from its hash, never a dropped article
+    assert slugs == ["etc", "src-e84c538e", "xinhuawang-x"]
+    assert "item_dropped_reasons_count/UnsafeField" not in result.stats
     assert verify_tree(result.output)[0] == []
+
+
+# -- slow inputs: linear work, beside good articles ----------------------------------------------
+
+DEEP_TEXT = "深处的文字"
+SLOW = {
+    # each once held a crawl for minutes, or published a truncated article
+    "NW202609030000000601": "<p>" + "<x-y>字</x-y>b" * 60_000 + "</p>",  # unwrapping siblings
+    "NW202609030000000602": "<p>" + '<span style="display:none">藏</span>b' * 20_000 + "</p>",
+    "NW202609030000000603": "<table>" + "<span>x</span>y" * 40_000 + "</table>",  # fostering
+    "NW202609030000000604": "<div>" * 300 + DEEP_TEXT + "</div>" * 300 + "<p>后文</p>",
+    "NW202609030000000605": "<p>" + "打开微信，扫一扫，朋友圈" * 20_000 + "</p>",
+}
+TOO_DEEP = "NW202609030000000606"  # past libxml2's limit: dropped, never published truncated
+TOO_LARGE = "NW202609030000000607"  # over NEWSBOT_MAX_BODY
+JSONP_SLOW = "NW202609030000000608"  # broken JSONP: ")" and a long white space run, then junk
+
+
+def test_slow_inputs_cost_linear_time_and_spare_the_good_articles(crawl, upstream):
+    for code, body in SLOW.items():
+        record(upstream, code, as_json(answer("慢", body=body)))
+    record(upstream, TOO_DEEP, as_json(answer("深", body="<b>" * 3000 + "x" + "</b>" * 3000)))
+    record(upstream, TOO_LARGE, as_json(answer("大", body="<p>" + "大" * 400_000 + "</p>")))
+    record(upstream, JSONP_SLOW, "cb(" + as_json(answer("JSONP")) + "))" + " " * 100_000 + "x")
+    good = ["NW202609010000000423", "NW202202242288329527"]
+    record(upstream, good[0], as_json(answer("普通的一条")))
+    codes = [*SLOW, TOO_DEEP, TOO_LARGE, JSONP_SLOW, *good]
+    result = crawl("share", f"codes={','.join(codes)}")
+    assert result.returncode == 0, result.log
+    assert result.stats["elapsed_time_seconds"] < 60  # before: minutes, then a kill by the test
+    # no server that runs code sent to it, in a cron job
+    assert "Remote control" not in result.log and "Telnet console" not in result.log
+    written = result.posts()
+    assert sorted(written) == sorted([*SLOW, *good])
+    assert result.stats["newsbot/upstream_error/not_json"] == 1
+    assert DEEP_TEXT in written["NW202609030000000604"].read_text()  # flattened, not truncated
+    assert result.stats["item_dropped_reasons_count/BodyUnreadable"] == 1
+    assert result.stats["item_dropped_reasons_count/BodyTooLarge"] == 1
+    assert f"{TOO_DEEP}: body not readable whole" in result.log
+    assert f"{TOO_LARGE}: body of" in result.log
+    assert verify_tree(result.output)[0] == []
+
+
+def test_sigterm_during_the_costliest_bodies_ends_the_run_in_seconds(crawl_settings, upstream, tmp_path):
+    costly = "<p>" + "<b><i>x</b></i>" * 65_000 + "</p>"  # ~1 MB, the slowest shape to clean
+    codes = [f"NW2026090400000007{i:02d}" for i in range(40)]
+    for code in codes:
+        record(upstream, code, as_json(answer("重", body=costly)))
+    settings = crawl_settings(CONCURRENT_REQUESTS="4")
+    output = Path(settings["NEWSBOT_OUTPUT_DIR"])
+    log = tmp_path / "run.log"
+    with log.open("w") as handle:
+        proc = subprocess.Popen(
+            crawl_command("share", (f"codes={','.join(codes)}",), settings),
+            cwd=PROJECT,
+            env=CRAWL_ENV,
+            stderr=handle,
+        )
+        deadline = time.monotonic() + 60
+        while not list((output / "_posts").glob("*.md")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        assert proc.wait(timeout=60) == 0
+        took = time.monotonic() - signalled
+    text = log.read_text()
+    assert "newsbot run shutdown:" in text
+    assert took < 15, f"SIGTERM took {took:.1f} s"
+    assert len(list(output.rglob("*.md"))) < len(codes)  # it stopped early
+    assert_no_partial_file(output)
+
+
+PLANTED = {
+    "javascript link after a block": "<p>正文</p>[点击](javascript:alert(1))",
+    "IAL": '<p>正文</p>\n[点击](#){: autofocus="" onfocus="alert(1)"}',
+    "list bomb": "<p>正文</p>\n" + "* " * 1000 + "x",
+    "inline tag at the top": "<strong><p>正文</p>[x](javascript:alert(1))</strong>",
+    "stray end tag": "<p>正文</p></div>\n[x](javascript:alert(1))",
+}
+
+
+@pytest.mark.parametrize("body", PLANTED.values(), ids=PLANTED.keys())
+def test_verify_fails_a_planted_unsafe_body(tmp_path, body):
+    posts = tmp_path / "_posts"
+    posts.mkdir()
+    post = posts / "2026-09-01-NW202609010000000423.md"
+    post.write_text(
+        '---\nlayout: post\ntitle: "t"\ndate: 2026-09-01 10:00:00 +0800\ncategories: xinhuashe\n'
+        f"tags: 新华社新闻\n---\n{body}\n\n<http://h/x?infoCode=NW202609010000000423>\n\n"
+        "[返回新华社新闻](//s/category/xinhuashe.html)｜[返回首页](//s/)\n"
+    )
+    problems = [str(p) for p in verify_post(post)]
+    assert any("kramdown would read body text as Markdown" in p for p in problems), problems
+    assert all(p.startswith(str(post)) for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("slug", "tag", "backlinks", "expected"),
+    [
+        ("x", "<script>alert(1)</script>新闻", "[返回<script>alert(1)</script>新闻](//s/category/x.html)",
+         "back-links are not"),
+        ("x", "{% include x %}新闻", "[返回{% include x %}新闻](//s/category/x.html)", "back-links are not"),
+        ("a" * 300, "长新闻", f"[返回长新闻](//s/category/{'a' * 300}.html)", "is not a slug"),
+    ],
+)
+def test_verify_fails_unsafe_backlinks_and_long_slugs(tmp_path, slug, tag, backlinks, expected):
+    (tmp_path / "_posts").mkdir()
+    post = tmp_path / "_posts" / "2026-09-01-NW202609010000000423.md"
+    post.write_text(
+        f'---\nlayout: post\ntitle: "t"\ndate: 2026-09-01 10:00:00 +0800\ncategories: {slug}\n'
+        f'tags: "{tag}"\n---\n<p>正文</p>\n\n<http://h/x?infoCode=NW202609010000000423>\n\n'
+        f"{backlinks}｜[返回首页](//s/)\n"
+    )
+    problems, _ = verify_tree(tmp_path)  # the whole tree: a long slug must not crash it
+    assert any(expected in str(p) and str(post) in str(p) for p in problems), problems

@@ -8,19 +8,21 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
 from newsbot import stats
-from newsbot.clean import clean_body
+from newsbot.clean import UnreadableBody, clean_body
+from newsbot.exceptions import BodyTooLarge, BodyUnreadable
 from newsbot.items import Article
 
 
 class CleanBodyPipeline:
     """Runs :func:`newsbot.clean.clean_body` over ``body``; counts every cut by kind."""
 
-    def __init__(self, crawler: Crawler):
+    def __init__(self, crawler: Crawler, max_body: int):
         self.crawler = crawler
+        self.max_body = max_body
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanBodyPipeline:
-        return cls(crawler)
+        return cls(crawler, crawler.settings.getint("NEWSBOT_MAX_BODY"))
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
@@ -29,7 +31,12 @@ class CleanBodyPipeline:
         raw = adapter.get("body")
         if not raw:
             return item
-        cleaned = clean_body(raw)
+        if self.max_body and len(raw) > self.max_body // 4 and len(raw.encode()) > self.max_body:
+            raise BodyTooLarge(str(adapter.get("code")), len(raw.encode()), self.max_body)
+        try:
+            cleaned = clean_body(raw)
+        except UnreadableBody as exc:
+            raise BodyUnreadable(str(adapter.get("code")), str(exc)) from None
         adapter["body"] = cleaned.html
         adapter["stocks"] = list(cleaned.stocks)
         if not adapter.get("source") and cleaned.source:

@@ -13,7 +13,7 @@ from newsbot.codes import InvalidInput, canonical_code
 from newsbot.dates import date_from_code
 from newsbot.exceptions import EmptyBody, MissingFields, UnsafeField
 from newsbot.items import Article
-from newsbot.slugs import is_slug, source_slug
+from newsbot.slugs import is_slug, source_name, source_slug
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ class NormalizePipeline:
                 adapter["date"] = moment
                 self.crawler.stats.inc_value(stats.DATE_FROM_CODE)
                 logger.info("%s: no time upstream; dated %s from its code", code, moment.date())
+        if adapter.get("source"):  # plain text, whatever upstream sent
+            adapter["source"] = source_name(str(adapter["source"]))
         if not adapter.get("source") and self.default_source:
             adapter["source"] = self.default_source
             self.crawler.stats.inc_value(stats.SOURCE_DEFAULTED)

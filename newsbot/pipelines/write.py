@@ -153,10 +153,16 @@ class PostWriterPipeline:
         for slug, names in sorted(tags.items()):
             # The title most posts of this slug carry; ties go to the first in sort order.
             title = min(names, key=lambda name: (-names[name], name))
-            page = self.tree.category_page(slug)
-            if write_if_changed(
-                page, render_category(slug, title).encode("utf-8"), fsync=self.fsync
-            ):
+            try:  # one page that cannot be written costs that page, not the ones after it
+                page = self.tree.category_page(slug)
+                written = write_if_changed(
+                    page, render_category(slug, title).encode("utf-8"), fsync=self.fsync
+                )
+            except (OSError, ValueError) as exc:
+                self.crawler.stats.inc_value(stats.CATEGORIES_FAILED)
+                logger.error("category page for %s (%s) not written: %s", slug, title, exc)
+                continue
+            if written:
                 self.crawler.stats.inc_value(stats.CATEGORIES_WRITTEN)
                 logger.info("category page %s (%s)", page, title)
             else:
