@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from lxml import html as lhtml
 
 from newsbot.clean import JUNK_RULES, clean_body
+from newsbot.kramdown import markdown_exposure
 from tests.conftest import DATA, SHARED
 
 
@@ -219,6 +220,21 @@ html_chunks = st.sampled_from(
         "中文",
         "{{",
         "{%",
+        "<strong>",
+        "</strong>",
+        "<li>",
+        "<dd>",
+        "<table><tr><td>",
+        "</table>",
+        "<font>",
+        "<b><i>",
+        "</b>",
+        "<x-y>",
+        "\n",
+        "[x](javascript:alert(1))",
+        "{: onclick='x'}",
+        "* ",
+        "    ",
     ]
 )
 
@@ -235,3 +251,10 @@ def test_random_markup_never_keeps_anything_executable(chunks):
         for name, value in el.attrib.items():
             assert not name.startswith("on")
             assert not value.strip().lower().startswith(("javascript:", "vbscript:", "data:"))
+
+
+@settings(deadline=None)
+@given(st.lists(st.one_of(html_chunks, st.text(max_size=5)), max_size=40))
+def test_random_markup_leaves_kramdown_nothing_to_read(chunks):
+    out = clean_body("".join(chunks)).html
+    assert markdown_exposure(out) == []
