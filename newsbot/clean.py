@@ -169,7 +169,8 @@ JUNK_RULES: tuple[JunkRule, ...] = (
     ),
     JunkRule(
         "ad", "acttg advertisement link",
-        '<p>a</p><p><a href="https://acttg.eastmoney.com/pub/web_app_xxx"><img class="em_handle_adv_close" src="x.png"></a></p>',
+        '<p>a</p><p><a href="https://acttg.eastmoney.com/pub/web_app_xxx">'
+        '<img class="em_handle_adv_close" src="x.png"></a></p>',
         '<p>a</p><p><a href="https://data.eastmoney.com/report/">研报中心</a></p>',
     ),
     JunkRule(
@@ -232,7 +233,7 @@ def clean_body(raw: str) -> CleanedBody:
         return CleanedBody("")
     cutter = _Cutter(root, raw)
     cutter.run()
-    if len(data) > MAX_DEPTH * 4:  # fewer bytes cannot nest this deep
+    if data.count(b"<") > MAX_DEPTH:  # fewer tags cannot nest this deep
         _flatten_deep(root)
     html = html_blocks(_SANITIZER.clean(_serialize(root)))
     return CleanedBody(html, tuple(dict.fromkeys(cutter.stocks)), cutter.source, cutter.cuts)

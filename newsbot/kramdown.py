@@ -10,6 +10,7 @@ references, which neither kramdown nor Liquid reads as syntax.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from html.parser import HTMLParser
 
@@ -23,6 +24,7 @@ BLOCK_TAGS = frozenset(
 )  # fmt: skip
 # Tags that hold block content: a run holding one is wrapped in <div>, not <p>.
 _BLOCKISH = BLOCK_TAGS | {"li", "dd", "dt", "tr", "td", "th", "tbody", "thead", "tfoot", "caption"}
+_TAG_OPEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")  # text has its < escaped
 # HTML's void elements: no end tag follows them (html5ever writes none, kramdown expects none).
 VOID_TAGS = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta",
@@ -49,12 +51,10 @@ def html_blocks(html: str) -> str:
     """
     blocks: list[str] = []
     run_start = -1  # where the current run of text and inline elements began
-    run_blockish = False
-    run_meaningful = False
+    run_blockish = run_meaningful = False
     depth = 0
-    top_start = 0  # where the current top-level element began
-    top_tag = ""
-    pos, end = 0, len(html)
+    top_start, top_block = 0, False  # where the current top-level element began; a block?
+    pos = 0
 
     def flush(stop: int) -> None:
         nonlocal run_start, run_blockish, run_meaningful
@@ -63,51 +63,52 @@ def html_blocks(html: str) -> str:
             blocks.append(f"<{wrapper}>{html[run_start:stop].strip()}</{wrapper}>")
         run_start, run_blockish, run_meaningful = -1, False, False
 
-    while pos < end:
-        lt = html.find("<", pos)
-        if lt < 0:
-            lt = end
-        if lt > pos and depth == 0 and html[pos:lt].strip():  # top-level text
+    for match in _TAG_OPEN.finditer(html):
+        lt = match.start()
+        if lt < pos:
+            continue  # inside the attributes of the tag before
+        if depth == 0 and lt > pos and not html[pos:lt].isspace():  # top-level text
             if run_start < 0:
                 run_start = pos
             run_meaningful = True
-        if lt == end:
-            break
-        closing = html.startswith("</", lt)
-        gt = _tag_end(html, lt)
-        name_end = lt + 2 if closing else lt + 1
-        while name_end < gt and html[name_end] not in " \t\n\r\f/>":
-            name_end += 1
-        tag = html[lt + (2 if closing else 1) : name_end].lower()
-        if closing:
-            depth = max(depth - 1, 0)
-            if depth == 0 and top_tag in BLOCK_TAGS:
-                blocks.append(html[top_start : gt + 1])
-        else:
-            if depth == 0:
-                top_tag = tag
-                if tag in BLOCK_TAGS:
-                    flush(lt)
-                    top_start = lt
-                else:
-                    if run_start < 0:
-                        run_start = lt
-                    run_meaningful = run_meaningful or tag != "br"
-            if top_tag not in BLOCK_TAGS and tag in _BLOCKISH:
-                run_blockish = True
-            if tag in VOID_TAGS:
-                if depth == 0 and tag in BLOCK_TAGS:  # <hr>
-                    blocks.append(html[lt : gt + 1])
-            else:
-                depth += 1
+        gt = html.find(">", match.end())
+        if gt < 0:
+            gt = len(html) - 1
+        elif html.find('"', match.end(), gt) >= 0:
+            gt = _tag_end(html, match.end())
         pos = gt + 1
-    flush(end)
+        tag = match.group(2).lower()
+        if match.group(1):  # an end tag
+            if depth > 0:
+                depth -= 1
+                if depth == 0 and top_block:
+                    blocks.append(html[top_start:pos])
+            continue
+        if depth == 0:
+            top_block = tag in BLOCK_TAGS
+            if top_block:
+                flush(lt)
+                top_start = lt
+            else:
+                if run_start < 0:
+                    run_start = lt
+                run_meaningful = run_meaningful or tag != "br"
+        if not top_block and tag in _BLOCKISH:
+            run_blockish = True
+        if tag not in VOID_TAGS:
+            depth += 1
+        elif depth == 0 and top_block:  # <hr>
+            blocks.append(html[lt:pos])
+    if pos < len(html) and depth == 0 and not html[pos:].isspace():
+        if run_start < 0:
+            run_start = pos
+        run_meaningful = True
+    flush(len(html))
     return "\n".join(blocks)
 
 
-def _tag_end(html: str, lt: int) -> int:
-    """The ``>`` closing the tag at ``lt``, past double-quoted attribute values."""
-    pos = lt + 1
+def _tag_end(html: str, pos: int) -> int:
+    """The ``>`` closing the tag whose attributes start at ``pos``, past double-quoted values."""
     while True:
         gt = html.find(">", pos)
         if gt < 0:

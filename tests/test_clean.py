@@ -173,7 +173,11 @@ def test_junk_rule_cuts_its_example_and_keeps_its_near_miss(rule):
     [
         # text that merely mentions WeChat, or a paragraph that goes on after the share words
         ("<p>打开微信，点击底部的“发现”，使用“扫一扫”即可将网页分享至朋友圈。腾讯今日发布财报。</p>", "腾讯今日发布财报"),
-        ("<p>打开微信</p><p>使用扫一扫</p><p>公司称朋友圈广告收入增长。据悉，这一业务的增速已经连续三个季度超过市场预期。</p>", "朋友圈广告"),
+        (
+            "<p>打开微信</p><p>使用扫一扫</p>"
+            "<p>公司称朋友圈广告收入增长。据悉，这一业务的增速已经连续三个季度超过市场预期。</p>",
+            "朋友圈广告",
+        ),
         ("<p>打开微信，</p><table><tr><td>朋友圈</td></tr></table>", "朋友圈"),
     ],
 )
