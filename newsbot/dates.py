@@ -14,6 +14,9 @@ CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 _CJK_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
 _YEAR = re.compile(r"\d{4}")
 _MS_DATE = re.compile(r"/Date\((-?\d+)\)/")
+# Longer than any way of writing a date: dateutil's parser is quadratic in the length of junk
+# ("2022 1.1.1.1...", 256k characters: 9 s).
+_LONGEST_DATE = 64
 
 
 def parse_time(value: object) -> datetime | None:
@@ -31,6 +34,8 @@ def parse_time(value: object) -> datetime | None:
     '2022-02-24 22:20:26 +0800'
     >>> parse_time("") is None, parse_time("not a date") is None, parse_time(None) is None
     (True, True, True)
+    >>> parse_time("2022 " + "1." * 40) is None
+    True
     """
     if value is None or isinstance(value, bool):
         return None
@@ -53,6 +58,8 @@ def parse_time(value: object) -> datetime | None:
     if parsed is not None:
         return parsed.replace(tzinfo=CHINA) if parsed.tzinfo is None else parsed.astimezone(CHINA)
     text = _CJK_DATE.sub(r"\1-\2-\3 ", text)
+    if len(text) > _LONGEST_DATE:
+        return None
     if not _YEAR.search(text):  # dateutil fills a bare "5" in from today; that is no date
         return None
     try:

@@ -15,7 +15,9 @@ from newsbot.frontmatter import FrontMatterError, split_front_matter
 __all__ = ["OldPost", "read_old_post", "find_old_posts"]
 
 _NAME_CODE = re.compile(r"(?:NW)?([0-9]{18})", re.IGNORECASE)
-_OWN_LINK = re.compile(r"^\s*<(https?://[^>\s]+)>\s*$", re.MULTILINE)
+# Matched against one stripped line: as a MULTILINE ^\s*...\s*$ over the whole text, \s* runs
+# across newlines, and every line of a long blank stretch rescans the rest of it (quadratic).
+_OWN_LINK = re.compile(r"<(https?://[^>\s]+)>")
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 _LINE = re.compile(r"([A-Za-z_][\w-]*)\s*:(.*)")
 _TRAILER = re.compile(r"<(?:[a-z]+://[^>]*)?>|\[返回")
@@ -131,7 +133,7 @@ def _code(filename: str, text: str) -> str | None:
     # the post's own link (its <URL> line), then any share link, then any article link: a body
     # may link to other articles, and those are not this one
     urls = _URL.findall(text)
-    own = [m.group(1) for m in _OWN_LINK.finditer(text)]
+    own = [m.group(1) for line in text.split("\n") if (m := _OWN_LINK.fullmatch(line.strip()))]
     for url in [*own, *(u for u in urls if "NewsShare" in u), *urls]:
         try:
             return parse_input(url).code

@@ -25,9 +25,10 @@ __all__ = [
     "listing_entries",
 ]
 
-_JSONP_GUARD = re.compile(r"^/\*\*/\s*")  # some JSONP endpoints open with an empty comment
-_JSONP = re.compile(r"\s*[A-Za-z_$][\w$.]*\s*\((.*)\)\s*;?\s*", re.DOTALL)
-_TITLE_SUFFIX = re.compile(r"\s*[_|-]\s*(?:东方财富网|天天基金网|东方财富).*$")
+_JSONP_GUARD = "/**/"  # some JSONP endpoints open with an empty comment
+# Starts at the separator, not at whitespace before it: a leading \s* would make search() try
+# every position of a whitespace run and scan the rest of the run from each (quadratic).
+_TITLE_SUFFIX = re.compile(r"[_|-]\s*(?:东方财富网|天天基金网|东方财富)")
 _SOURCE_PREFIX = re.compile(r"^\s*(?:来源|文章来源)\s*[:：]\s*")
 
 TITLE_KEYS = ("title", "simtitle")
@@ -84,17 +85,44 @@ def load_json(text: str) -> Any:
     ...
     newsbot.parse.UpstreamError: truncated_json: Expecting value (char 5)
     """
-    text = _JSONP_GUARD.sub("", text.lstrip("\ufeff").strip(), count=1)
+    text = text.lstrip("\ufeff").strip()
+    if text.startswith(_JSONP_GUARD):
+        text = text[len(_JSONP_GUARD) :].lstrip()
     if not text:
         raise UpstreamError("empty")
-    wrapped = _JSONP.fullmatch(text)
-    if wrapped and not text.startswith(("{", "[")):
-        text = wrapped.group(1)
+    if not text.startswith(("{", "[")):
+        text = _jsonp_argument(text)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         reason = "truncated_json" if text.startswith(("{", "[")) else "not_json"
         raise UpstreamError(reason, f"{exc.msg} (char {exc.pos})") from None
+    except RecursionError:  # the C decoder recurses per level and stops at the recursion limit
+        raise UpstreamError("too_deep", "JSON nested too deeply") from None
+
+
+def _jsonp_argument(text: str) -> str:
+    """The argument of a JSONP call ``name(...)`` with an optional ``;``, else ``text`` unchanged.
+
+    String operations, not a regex: ``\\((.*)\\)\\s*;?\\s*`` backtracks quadratically on a
+    ``)`` followed by a long whitespace run. ``text`` is stripped.
+
+    >>> _jsonp_argument('window.cb_1 ( [1, ")"] ) ;')
+    ' [1, ")"] '
+    >>> _jsonp_argument("cb(1);;"), _jsonp_argument("1cb(1)"), _jsonp_argument("a b(1)")
+    ('cb(1);;', '1cb(1)', 'a b(1)')
+    """
+    call = text[:-1].rstrip() if text.endswith(";") else text
+    open_at = call.find("(")
+    if open_at < 0 or not call.endswith(")"):
+        return text
+    name = call[:open_at].rstrip()
+    # [A-Za-z_$][\w$.]*, where \w is any Unicode letter or digit, as in re
+    if not name or not ((name[0].isascii() and name[0].isalpha()) or name[0] in "_$"):
+        return text
+    if not all(c.isalnum() or c in "_$." for c in name[1:]):
+        return text
+    return call[open_at + 1 : -1]
 
 
 def pick(mapping: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
@@ -192,7 +220,8 @@ def article_page_fields(html: str) -> ArticleFields:
     title = _text(" ".join(sel.css("h1 ::text").getall()))
     if title is None:
         raw_title = _text(sel.css("title::text").get() or "")
-        title = _text(_TITLE_SUFFIX.sub("", raw_title)) if raw_title else None
+        suffix = _TITLE_SUFFIX.search(raw_title) if raw_title else None
+        title = _text(raw_title[: suffix.start()] if suffix else raw_title)
     time, source = None, None
     for item in sel.css(".infos .item"):
         words = _text(" ".join(item.css("::text").getall()))
