@@ -45,9 +45,10 @@ demo: install
 bench: install
 	$(BIN)/python bench/run.py
 
-# A long fuzz run of the cleaner: random hostile markup, 50,000 examples a test.
-fuzz: install
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider -k "random" tests/test_clean.py tests/test_injection.py
+# A long fuzz run of the cleaner: random hostile markup, 50,000 examples a test; and of the built
+# site: 200 random batches of articles crawled and built with Jekyll (tests/test_site_safety.py).
+fuzz: install jekyll
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider -k "random" tests/test_clean.py tests/test_injection.py tests/test_site_safety.py
 
 # Build the tree with Jekyll into $(OUTPUT)/_site; the skeleton in site/ never overwrites a file.
 site: jekyll
