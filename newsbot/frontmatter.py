@@ -25,7 +25,9 @@ _NEEDS_ESCAPES = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    quoted = isinstance(value, DoubleQuoted) or _NEEDS_ESCAPES.search(value)
+    # Jekyll reads front matter with Ruby's Psych, which takes a plain ":name" for a Symbol and
+    # then refuses the file ("Tried to load unspecified class: Symbol"): quote those too.
+    quoted = isinstance(value, DoubleQuoted) or value.startswith(":") or _NEEDS_ESCAPES.search(value)
     return dumper.represent_scalar(
         "tag:yaml.org,2002:str", str(value), style='"' if quoted else None
     )
@@ -46,10 +48,11 @@ def dump_front_matter(fields: Mapping[str, Any]) -> str:
     """The ``---`` block for ``fields``, keys in the order given.
 
     >>> print(dump_front_matter({"layout": "post", "title": DoubleQuoted('他说："好" {{ x }}'),
-    ...                          "stocks": ["1.600160"]}), end="")
+    ...                          "tags": ":新闻", "stocks": ["1.600160"]}), end="")
     ---
     layout: post
     title: "他说：\\"好\\" {{ x }}"
+    tags: ":新闻"
     stocks:
     - '1.600160'
     ---

@@ -79,11 +79,18 @@ def verify_tree(root: Path) -> tuple[list[Problem], int]:
 
 def _read_post(path: Path) -> tuple[dict, str] | Problem:
     try:
-        return split_front_matter(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        front, body = split_front_matter(text)
     except (OSError, UnicodeDecodeError) as exc:
         return Problem(path, f"unreadable: {exc}")
     except FrontMatterError as exc:
         return Problem(path, str(exc))
+    for line in text[4 : len(text) - len(body)].splitlines():
+        key, colon, value = line.partition(":")
+        if colon and key and not key.startswith((" ", "-")) and value.strip().startswith(":"):
+            # Ruby's Psych reads a plain ":x" as a Symbol, and Jekyll refuses the whole file
+            return Problem(path, f"front matter {key}: is a plain ':' scalar Jekyll cannot read")
+    return front, body
 
 
 def verify_post(path: Path) -> Iterator[Problem]:

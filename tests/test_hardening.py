@@ -352,9 +352,10 @@ def test_verify_fails_a_planted_unsafe_body(tmp_path, body):
 @pytest.mark.parametrize(
     ("slug", "tag", "backlinks", "expected"),
     [
-        ("x", "<script>alert(1)</script>新闻", "[返回<script>alert(1)</script>新闻](//s/category/x.html)",
+        ("x", ":'新闻", "[返回&#58;&#39;新闻](//s/category/x.html)", "plain ':' scalar"),
+        ("x", '"<script>alert(1)</script>新闻"', "[返回<script>alert(1)</script>新闻](//s/category/x.html)",
          "back-links are not"),
-        ("x", "{% include x %}新闻", "[返回{% include x %}新闻](//s/category/x.html)", "back-links are not"),
+        ("x", '"{% include x %}新闻"', "[返回{% include x %}新闻](//s/category/x.html)", "back-links are not"),
         ("a" * 300, "长新闻", f"[返回长新闻](//s/category/{'a' * 300}.html)", "is not a slug"),
     ],
 )
@@ -363,7 +364,7 @@ def test_verify_fails_unsafe_backlinks_and_long_slugs(tmp_path, slug, tag, backl
     post = tmp_path / "_posts" / "2026-09-01-NW202609010000000423.md"
     post.write_text(
         f'---\nlayout: post\ntitle: "t"\ndate: 2026-09-01 10:00:00 +0800\ncategories: {slug}\n'
-        f'tags: "{tag}"\n---\n<p>正文</p>\n\n<http://h/x?infoCode=NW202609010000000423>\n\n'
+        f'tags: {tag}\n---\n<p>正文</p>\n\n<http://h/x?infoCode=NW202609010000000423>\n\n'
         f"{backlinks}｜[返回首页](//s/)\n"
     )
     problems, _ = verify_tree(tmp_path)  # the whole tree: a long slug must not crash it
