@@ -67,6 +67,9 @@ _UNWRAP = "newsbot-unwrap"
 # per level, and no article nests this deep. Past libxml2's own limit (2048 with huge_tree) the
 # parser would drop the rest, so such a body is refused rather than published truncated.
 MAX_DEPTH = 256
+# libxml2 checks each attribute of a tag against all the others (quadratic in their number): a
+# body with a tag longer than this is refused. Real tags, long image URLs included, are < 2 KB.
+MAX_TAG = 16 * 1024
 
 AD_HOST = "acttg.eastmoney.com"
 # Whole phrases of the promo and the WeChat block: news that merely mentions WeChat or account
@@ -224,6 +227,8 @@ def clean_body(raw: str) -> CleanedBody:
         return CleanedBody("")
     if "<" not in raw:
         return CleanedBody(_paragraphs(_CONTROL.sub("", raw)))
+    if len(raw) > MAX_TAG and _longest_tag(raw) > MAX_TAG:
+        raise UnreadableBody("tag_too_long", f"a tag of more than {MAX_TAG} characters")
     # bytes for libxml2 (it would encode a str itself), less the controls it refuses
     data = raw.encode("utf-8", "replace").translate(None, _CONTROL_BYTES)
     if "\ufffe" in raw or "\uffff" in raw:
@@ -298,9 +303,11 @@ class _Cutter:
     def __init__(self, root: etree._Element, raw: str = ""):
         self.root = root
         # a rule whose marker never occurs in the raw text needs no pass over the tree
+        # (a numeric character reference can spell any word: then the tree is searched anyway)
+        refs = "&#" in raw
         self.look_for_kcharts = "EM_StockImg_Start" in raw
-        self.look_for_promo = PROMO_MARK in raw
-        self.look_for_wechat = all(mark in raw for mark in WECHAT_MARKS)
+        self.look_for_promo = refs or PROMO_MARK in raw
+        self.look_for_wechat = refs or all(mark in raw for mark in WECHAT_MARKS)
         self.cuts: Counter[str] = Counter()
         self.stocks: list[str] = []
         self.source: str | None = None
@@ -365,23 +372,29 @@ class _Cutter:
         return True
 
     def _marked_kcharts(self) -> None:
-        for start in list(self.root.iter(etree.Comment)):
-            if (start.text or "").strip() != "EM_StockImg_Start" or start.getparent() is None:
-                continue
-            doomed = []
-            for sibling in start.itersiblings():
-                if isinstance(sibling, etree._Comment):
-                    if "EM_StockImg_End" in (sibling.text or ""):
-                        break
-                    continue
-                doomed.append(sibling)
-            else:
-                continue  # no end marker: leave the rest to the unmarked-widget rule
-            for el in doomed:
-                if el not in self._gone:
-                    self._gone.update(el.iter())
-                    _empty(el)
-            self.cuts["kchart"] += 1
+        """Everything between an ``EM_StockImg_Start`` comment and the next ``EM_StockImg_End``
+        among its siblings goes; a start with no end leaves the rest to the unmarked rule.
+        One pass over each parent's children, however many markers it holds."""
+        parents = {
+            comment.getparent(): None
+            for comment in self.root.iter(etree.Comment)
+            if (comment.text or "").strip() == "EM_StockImg_Start"
+        }
+        for parent in parents:
+            doomed: list[etree._Element] | None = None
+            for node in parent:
+                if isinstance(node, etree._Comment):
+                    text = node.text or ""
+                    if doomed is None and text.strip() == "EM_StockImg_Start":
+                        doomed = []
+                    elif doomed is not None and "EM_StockImg_End" in text:
+                        for el in doomed:
+                            self._gone.update(el.iter())
+                            _empty(el)
+                        self.cuts["kchart"] += 1
+                        doomed = None
+                elif doomed is not None and node not in self._gone:
+                    doomed.append(node)
 
     def _keyword_link(self, el: etree._Element) -> None:
         code = (el.get("data-code") or "").replace(",", ".").strip()
@@ -431,8 +444,11 @@ class _Cutter:
                 and sibling is not None
                 and sibling.tag in _BLOCKS
             ):
+                text = _short_text(sibling, _WECHAT_LONGEST * 2)
+                if text is None:
+                    break  # a long block is article text: the run is not the share block
                 run.append(sibling)
-                words += _letters(_short_text(sibling, _WECHAT_LONGEST * 2) or "?" * 99)
+                words += _letters(text)
                 sibling = sibling.getnext()
             if _is_wechat_block(words):
                 for el in run:
@@ -548,6 +564,26 @@ def _foster(table: etree._Element) -> None:
     table.addprevious(holder)
 
 
+def _longest_tag(raw: str) -> int:
+    """An upper bound on the length of the longest tag: the longest stretch from a ``<`` to the
+    next ``>``, counted from the first ``<`` after the previous ``>`` (a ``<`` inside a quoted
+    value cannot shorten it). A long text with no ``<`` in it is no tag.
+
+    >>> _longest_tag("<p>" + "字" * 20_000 + "</p>"), _longest_tag("纯文本" * 9_000 + "<br>")
+    (3, 3)
+    >>> _longest_tag('<p title="<a" ' + "a " * 9_000 + ">x</p>")
+    18014
+    """
+    parts = raw.split(">")
+    longest = max(map(len, parts))
+    if longest <= MAX_TAG:
+        return longest
+    return max(
+        (len(part) - part.find("<") for part in parts if len(part) > MAX_TAG and "<" in part),
+        default=0,
+    )
+
+
 def _flatten_deep(root: etree._Element) -> None:
     """Unwrap every element nested deeper than :data:`MAX_DEPTH`; their text stays."""
     depth = 0
@@ -568,13 +604,15 @@ def _is_quote_picture(src: str | None) -> bool:
     True
     >>> _is_quote_picture("//webquotepic.eastmoney.com/GetPic.aspx?imageType=r")
     True
+    >>> _is_quote_picture("https://WEBQUOTEPIC.EASTMONEY.COM./x.png")
+    True
     >>> _is_quote_picture("https://np-newspic.dfcfw.com/x.jpg"), _is_quote_picture("x.png")
     (False, False)
     """
-    if not src or "webquote" not in src:
+    if not src or "webquote" not in src.lower():
         return False
     try:
-        host = urlsplit(src.strip()).hostname or ""
+        host = (urlsplit(src.strip()).hostname or "").rstrip(".")  # hostname is lowercase
     except ValueError:
         return False
     label, _, domain = host.partition(".")

@@ -159,8 +159,21 @@ def _text(value: Any) -> str | None:
     """
     if not isinstance(value, str):
         return None
-    value = " ".join(value.replace("\x00", " ").split()).translate(_CONTROLS)
+    value = " ".join(_unicode(value).replace("\x00", " ").split()).translate(_CONTROLS)
     return value or None
+
+
+def _unicode(value: str) -> str:
+    r"""``value`` with lone surrogates (JSON's ``\ud800``) as ``?``: no file can hold them.
+
+    >>> _unicode("坏\ud800标题")
+    '坏?标题'
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value
 
 
 def record_fields(record: Mapping[str, Any]) -> ArticleFields:
@@ -175,7 +188,7 @@ def record_fields(record: Mapping[str, Any]) -> ArticleFields:
         title=_text(_first(folded, TITLE_KEYS)),
         time=parse_time(_first(folded, TIME_KEYS)),
         source=_text(_first(folded, SOURCE_KEYS)),
-        body=body if isinstance(body, str) and body.strip() else None,
+        body=_unicode(body) if isinstance(body, str) and body.strip() else None,
         summary=_text(_first(folded, SUMMARY_KEYS)),
     )
 

@@ -179,10 +179,29 @@ def test_junk_rule_cuts_its_example_and_keeps_its_near_miss(rule):
             "朋友圈广告",
         ),
         ("<p>打开微信，</p><table><tr><td>朋友圈</td></tr></table>", "朋友圈"),
+        # found by the attack: a long paragraph once counted as no letters, and the run went on
+        (
+            "<p>打开微信“发现”页，可以看到新上线的入口。</p><p>" + "据新华社报道，专家表示。" * 10
+            + "</p><p>此外，扫一扫功能也将支持直接分享到朋友圈</p>",
+            "据新华社报道",
+        ),
     ],
 )
 def test_wechat_rule_keeps_article_text(raw, kept):
     assert kept in clean_body(raw).html
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "<p>正文。</p><p>打开&#24494;信，点击底部的“发现”，使用“扫一扫”即可将网页分享至朋友圈。</p>",
+        '<p>正文。</p><p><img src="https://WEBQUOTEPIC.EASTMONEY.COM./GetPic.aspx?nid=0.000001"></p>',
+    ],
+)
+def test_junk_spelled_another_way_goes_on_the_first_pass(raw):
+    once = clean_body(raw)
+    assert once.html == "<p>正文。</p>"
+    assert clean_body(once.html).cuts == {}  # what verify checks on a written tree
 
 
 @pytest.mark.parametrize(

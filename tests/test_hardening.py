@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -369,3 +371,34 @@ def test_verify_fails_unsafe_backlinks_and_long_slugs(tmp_path, slug, tag, backl
     )
     problems, _ = verify_tree(tmp_path)  # the whole tree: a long slug must not crash it
     assert any(expected in str(p) and str(post) in str(p) for p in problems), problems
+
+
+def test_lone_surrogates_are_repaired_not_lost(crawl, upstream):
+    # found by the attack: "\ud800" in JSON made the writer raise, and the article was lost
+    # with no count
+    codes = ["NW202609050000000801", "NW202609050000000802"]
+    record(upstream, codes[0], '{"title": "坏\\ud800标题", "showtime": "2026-09-01 10:00:00", '
+           '"medianame": "新华社", "text": "<p>正文</p>"}')
+    record(upstream, codes[1], '{"title": "纯文本", "showtime": "2026-09-01 10:00:00", '
+           '"medianame": "新华社", "text": "纯文本\\ud800正文"}')
+    result = crawl("share", f"codes={','.join(codes)}")
+    assert result.returncode == 0
+    assert sorted(result.posts()) == codes
+    assert '"坏?标题"' in result.posts()[codes[0]].read_text()
+    assert "纯文本?正文" in result.posts()[codes[1]].read_text()
+    assert "log_count/ERROR" not in result.stats
+
+
+def test_verify_prints_a_file_name_that_is_not_utf8(tmp_path):
+    posts = tmp_path / "_posts"
+    posts.mkdir()
+    (posts / os.fsdecode(b"2026-09-01-\xff\xfe.md")).write_text("---\nlayout: post\n---\nx\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "verify", str(tmp_path)],
+        cwd=PROJECT,
+        capture_output=True,
+        env={**CRAWL_ENV, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert b"Traceback" not in proc.stderr
+    assert b"\\udcff\\udcfe.md" in proc.stdout

@@ -135,6 +135,12 @@ CLEANER_CASES: dict[str, Callable[[int], str]] = {
     "wechat split blocks": lambda n: "<p>打开微信，</p>" * n + "<p>扫一扫 朋友圈</p>",
     "table strays": lambda n: "<table>" + f"<span>x</span>{TEXT}" * n + "</table>",
     "top-level blocks": lambda n: f"<p>{TEXT}</p>" * n,
+    # found by the attack on the rewrite: every start marker walked every later sibling, and
+    # libxml2 compares each attribute of a tag with all the others
+    "k-chart marker pairs": lambda n: f"<!--EM_StockImg_Start--><p>{TEXT}</p>" * n
+    + "<!--EM_StockImg_End-->",
+    "k-chart start markers": lambda n: "<p>正文</p>" + "<!--EM_StockImg_Start-->" * n,
+    "many attributes": lambda n: "<p " + " ".join(f"a{i}=1" for i in range(n)) + ">x</p>",
     "javascript links": lambda n: "<p>" + f'<a href="javascript:x()">点此</a>{TEXT}' * n + "</p>",
     "quote placeholders": lambda n: "<p>" + f'<span id="quote_1.600160"></span>{TEXT}' * n + "</p>",
     "ad links": lambda n: "<p>" + f'<a href="https://acttg.eastmoney.com/x">广告</a>{TEXT}' * n + "</p>",

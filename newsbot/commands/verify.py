@@ -29,7 +29,8 @@ class Command(ScrapyCommand):
             raise UsageError(f"{root} is not a folder")
         problems, checked = verify_tree(root)
         for problem in problems:
-            print(problem)  # noqa: T201 (a command's output)
+            # a file name that is not UTF-8 holds surrogates: shown escaped, never a crash
+            print(str(problem).encode("utf-8", "backslashreplace").decode())  # noqa: T201
         files = {p.path for p in problems}
         print(f"{checked} files checked, {len(problems)} problems in {len(files)} files")  # noqa: T201
         self.exitcode = 1 if problems else 0
