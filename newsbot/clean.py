@@ -447,8 +447,11 @@ class _Cutter:
                 text = _short_text(sibling, _WECHAT_LONGEST * 2)
                 if text is None:
                     break  # a long block is article text: the run is not the share block
+                letters = _letters(text)
+                if letters.startswith(WECHAT_START):
+                    break  # another block starts the share words: judged on its own
                 run.append(sibling)
-                words += _letters(text)
+                words += letters
                 sibling = sibling.getnext()
             if _is_wechat_block(words):
                 for el in run:

@@ -132,7 +132,7 @@ CLEANER_CASES: dict[str, Callable[[int], str]] = {
     "hidden spans": lambda n: "<p>" + f'<span style="display:none">a</span>{TEXT}' * n + "</p>",
     "keyword links": lambda n: "<p>" + (KEYWORD + TEXT) * n + "</p>",
     "wechat marks in one paragraph": lambda n: "<p>" + f"打开微信{TEXT}<br>" * n + "扫一扫 朋友圈</p>",
-    "wechat split blocks": lambda n: "<p>打开微信，</p>" * n + "<p>扫一扫 朋友圈</p>",
+    "wechat split blocks": lambda n: "<div>" + "<p>打开微信，</p>" * n + "<p>扫一扫 朋友圈</p></div>",
     "table strays": lambda n: "<table>" + f"<span>x</span>{TEXT}" * n + "</table>",
     "top-level blocks": lambda n: f"<p>{TEXT}</p>" * n,
     # found by the attack on the rewrite: every start marker walked every later sibling, and
