@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import nh3
@@ -63,20 +64,23 @@ _SANITIZER = nh3.Cleaner(
 # Marks on elements whose job is done: nh3 unwraps an unknown tag, keeping what it holds (an
 # unwrap), and a cut element is emptied first, so nothing of it stays.
 _UNWRAP = "newsbot-unwrap"
-# Deeper than this, elements are unwrapped (their text stays): kramdown's raw-HTML reader recurses
-# per level, and no article nests this deep. Past libxml2's own limit (2048 with huge_tree) the
-# parser would drop the rest, so such a body is refused rather than published truncated.
+# libxml2 stops reading at 256 levels of nesting (no article nests a tenth as deep): such a body
+# is refused rather than published truncated. The bound also keeps every walk up the tree short.
 MAX_DEPTH = 256
 # libxml2 checks each attribute of a tag against all the others (quadratic in their number): a
-# body with a tag longer than this is refused. Real tags, long image URLs included, are < 2 KB.
+# body with a tag longer than this, or with that many quoted values in one tag, is refused.
+# Real tags, long image URLs included, are < 2 KB.
 MAX_TAG = 16 * 1024
+_MAX_ATTRIBUTES = 1024
 
 AD_HOST = "acttg.eastmoney.com"
 # Whole phrases of the promo and the WeChat block: news that merely mentions WeChat or account
 # opening is article text.
 PROMO_MARK = "东方财富证券一站式开户交易"
+PROMO_LEAD = "看资讯行情"  # the promo reads 在东方财富看资讯行情，选东方财富证券一站式开户交易>>
 WECHAT_START, WECHAT_END = "打开微信", "朋友圈"
 WECHAT_MARKS = (WECHAT_START, "扫一扫", WECHAT_END)
+_WECHAT_WORDS = ("发现", "扫一扫", "分享")
 _WECHAT_LONGEST = 48  # the share block, punctuation and spaces left out, is 27 characters
 _BLOCKS = ("p", "div", "li", "section", "center", "td", "h1", "h2", "h3", "h4", "h5", "h6")
 _EMPTY_WRAPPERS = frozenset(
@@ -110,6 +114,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
 _PROMO_TEXT = etree.XPath(f".//text()[contains(., '{PROMO_MARK}')]")
 _WECHAT_TEXT = etree.XPath(f".//text()[contains(., '{WECHAT_START}')]")
+_TAG_START = re.compile(r"<[A-Za-z]")  # "a <20" in text is not a tag
 _STOCK_CODE = re.compile(r"[0-9]{1,3}\.[A-Za-z0-9]{1,12}")
 
 
@@ -210,8 +215,8 @@ JUNK_RULES: tuple[JunkRule, ...] = (
 )  # fmt: skip
 
 
-def clean_body(raw: str) -> CleanedBody:
-    """Clean one article body.
+def clean_body(raw: str, *, first_pass: bool = True) -> CleanedBody:
+    """Clean one article body (``first_pass=False``: no second pass for the text rules).
 
     >>> body = clean_body('<p style="display:none"><br></p><p>Hi <span id="stock_1.600160">'
     ...     '<a class="keytip" data-code="1,600160" href="http://quote.eastmoney.com/x">巨化股份</a>'
@@ -229,6 +234,8 @@ def clean_body(raw: str) -> CleanedBody:
         return CleanedBody(_paragraphs(_CONTROL.sub("", raw)))
     if len(raw) > MAX_TAG and _longest_tag(raw) > MAX_TAG:
         raise UnreadableBody("tag_too_long", f"a tag of more than {MAX_TAG} characters")
+    if raw.count('"') + raw.count("'") > 2 * _MAX_ATTRIBUTES and _most_attributes(raw) > _MAX_ATTRIBUTES:
+        raise UnreadableBody("tag_too_long", f"a tag of more than {_MAX_ATTRIBUTES} attributes")
     # bytes for libxml2 (it would encode a str itself), less the controls it refuses
     data = raw.encode("utf-8", "replace").translate(None, _CONTROL_BYTES)
     if "\ufffe" in raw or "\uffff" in raw:
@@ -238,15 +245,18 @@ def clean_body(raw: str) -> CleanedBody:
         return CleanedBody("")
     cutter = _Cutter(root, raw)
     cutter.run()
-    if data.count(b"<") > MAX_DEPTH:  # fewer tags cannot nest this deep
-        _flatten_deep(root)
     html = html_blocks(_SANITIZER.clean(_serialize(root)))
-    return CleanedBody(html, tuple(dict.fromkeys(cutter.stocks)), cutter.source, cutter.cuts)
+    cuts = cutter.cuts
+    if first_pass and cutter.text_rules_apply(html):
+        # the junk's words were split by markup that is gone now (<font>, a comment, a hidden
+        # span): a second pass sees them whole, so a rerun (or verify) finds nothing more
+        again = clean_body(html, first_pass=False)
+        html, cuts = again.html, cuts + again.cuts
+    return CleanedBody(html, tuple(dict.fromkeys(cutter.stocks)), cutter.source, cuts)
 
 
-# plain etree elements (lxml.html's per-node class lookup costs more than the cuts), UTF-8 bytes;
-# huge_tree: without it libxml2 cuts text nodes at 10 MB and nesting at 256, silently
-_PARSER = etree.HTMLParser(encoding="utf-8", default_doctype=False, huge_tree=True)
+# plain etree elements (lxml.html's per-node class lookup costs more than the cuts), UTF-8 bytes
+_PARSER = etree.HTMLParser(encoding="utf-8", default_doctype=False)
 
 
 def _serialize(root: etree._Element) -> str:
@@ -313,6 +323,7 @@ class _Cutter:
         self.source: str | None = None
         self._emptied: dict[etree._Element, None] = {}  # parents of cuts, once each, in order
         self._gone: set[etree._Element] = set()
+        self._blocks: dict[etree._Element | None, etree._Element | None] = {}
 
     def run(self) -> None:
         if self.look_for_kcharts:
@@ -420,14 +431,19 @@ class _Cutter:
             for text in _WECHAT_TEXT(self.root):
                 self._wechat(text, judged)
 
+    def text_rules_apply(self, html: str) -> bool:
+        """Whether the cleaned ``html`` still holds the words a text rule looks for."""
+        return PROMO_MARK in html or all(mark in html for mark in WECHAT_MARKS)
+
     def _promo(self, text: etree._ElementUnicodeResult, judged: set[etree._Element]) -> None:
         block = self._block_of(text)
         if block is not None and block not in judged:
             judged.add(block)
-            if _short_text(block, 80) is not None:
+            words = _short_text(block, 80)
+            if words is not None and PROMO_LEAD in words:
                 self._cut(block, "promo")
                 return
-        if block not in self._gone and len(text) < 80:
+        if block not in self._gone and len(text) < 80 and PROMO_LEAD in text:
             self._drop_text(text, "promo")  # loose text: only the line goes
 
     def _wechat(self, text: etree._ElementUnicodeResult, judged: set[etree._Element]) -> None:
@@ -467,11 +483,15 @@ class _Cutter:
         if owner is None or owner in self._gone:
             return None
         # a tail belongs to the element it follows, but sits in that element's parent
-        block = owner.getparent() if text.is_tail else owner
+        start = owner.getparent() if text.is_tail else owner
+        if start in self._blocks:
+            return self._blocks[start]
+        block = start
         while block is not None and block is not self.root and block.tag not in _BLOCKS:
             block = block.getparent()
         if block is None or block is self.root or block.getparent() is None:
-            return None
+            block = None
+        self._blocks[start] = block  # many texts of one element climb once
         return block
 
     def _drop_text(self, text: etree._ElementUnicodeResult, kind: str) -> None:
@@ -499,16 +519,34 @@ class _Cutter:
     def _drop_emptied(self) -> None:
         # A cut can leave its wrapper behind (<p><a ad><img></a></p>): drop wrappers left empty.
         # Table cells and list items stay, empty: removing one would shift the rest.
+        if not self._emptied:
+            return
+        full = _with_content(self.root)  # once, bottom-up: not a subtree walk per wrapper
         for el in self._emptied:
             while (
                 el is not self.root
                 and el.tag in _EMPTY_WRAPPERS
                 and el.getparent() is not None
-                and not _has_content(el)
+                and el not in full
             ):
                 parent = el.getparent()
                 _empty(el)
                 el = parent
+
+
+def _with_content(root: etree._Element) -> set[etree._Element]:
+    """The elements under ``root`` holding text, an image, a table or a rule, in one walk."""
+    full: set[etree._Element] = set()
+    for _, el in etree.iterwalk(root, events=("end",)):
+        if not isinstance(el.tag, str):
+            continue  # a comment is not content (its tail is, through its parent)
+        if (
+            (el.text and el.text.strip())
+            or el.tag in ("img", "table", "hr")
+            or any(child in full or (child.tail and child.tail.strip()) for child in el)
+        ):
+            full.add(el)
+    return full
 
 
 _TABLE_CHILDREN = {
@@ -572,8 +610,8 @@ def _longest_tag(raw: str) -> int:
     next ``>``, counted from the first ``<`` after the previous ``>`` (a ``<`` inside a quoted
     value cannot shorten it). A long text with no ``<`` in it is no tag.
 
-    >>> _longest_tag("<p>" + "字" * 20_000 + "</p>"), _longest_tag("纯文本" * 9_000 + "<br>")
-    (3, 3)
+    >>> _longest_tag("<p>" + "字" * 20_000 + "</p>"), _longest_tag("a <20 " * 9_000 + "<br>")
+    (0, 3)
     >>> _longest_tag('<p title="<a" ' + "a " * 9_000 + ">x</p>")
     18014
     """
@@ -581,23 +619,27 @@ def _longest_tag(raw: str) -> int:
     longest = max(map(len, parts))
     if longest <= MAX_TAG:
         return longest
-    return max(
-        (len(part) - part.find("<") for part in parts if len(part) > MAX_TAG and "<" in part),
-        default=0,
-    )
+    starts = (_TAG_START.search(part) for part in parts if len(part) > MAX_TAG)
+    return max((len(start.string) - start.start() for start in starts if start), default=0)
 
 
-def _flatten_deep(root: etree._Element) -> None:
-    """Unwrap every element nested deeper than :data:`MAX_DEPTH`; their text stays."""
-    depth = 0
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        if event == "start":
-            depth += 1
-            if depth > MAX_DEPTH and el.tag not in DROP_WITH_CONTENT:
-                el.tag = _UNWRAP
-                el.attrib.clear()
-        else:
-            depth -= 1
+def _most_attributes(raw: str) -> int:
+    """The most attributes any one tag has, read by a real tokenizer (quoted ``>`` included)."""
+    counter = _AttributeCounter()
+    counter.feed(raw)
+    counter.close()
+    return counter.most
+
+
+class _AttributeCounter(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.most = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.most = max(self.most, len(attrs))
+
+    handle_startendtag = handle_starttag
 
 
 def _is_quote_picture(src: str | None) -> bool:
@@ -623,12 +665,13 @@ def _is_quote_picture(src: str | None) -> bool:
 
 
 def _is_wechat_block(letters: str) -> bool:
-    """Whether text (punctuation and spaces left out) is the WeChat share block alone."""
+    """Whether text (punctuation and spaces left out) is the WeChat share block alone: 打开微信，
+    点击底部的“发现”，使用“扫一扫”即可将网页分享至朋友圈。"""
     return (
         len(letters) <= _WECHAT_LONGEST
         and letters.startswith(WECHAT_START)
         and letters.endswith(WECHAT_END)
-        and "扫一扫" in letters
+        and all(word in letters for word in _WECHAT_WORDS)
     )
 
 

@@ -24,12 +24,42 @@ class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml's emitt
 _NEEDS_ESCAPES = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 
 
+# Jekyll reads front matter with Ruby's Psych, which reads more plain scalars as non-strings
+# than PyYAML: ":x" as a Symbol (and refuses the file), "2022-2-4" as a Date (and drops the
+# front matter), "1,000" as an Integer, "tRUE" as true. Such values are written quoted; the
+# post date keeps its plain form, which both read as a time.
+_PSYCH_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "null", "nil", "~"})
+_POST_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}")
+_HEX = re.compile(r"[0-9a-f]+")
+_STR = "tag:yaml.org,2002:str"
+
+
+def _psych_reads_otherwise(value: str) -> bool:
+    """Whether Psych might read the plain scalar ``value`` as something other than a string.
+
+    >>> [_psych_reads_otherwise(v) for v in (":x", "2022-2-4", "1,000", "tRUE", ".iNF", "新华社")]
+    [True, True, True, True, True, False]
+    >>> _psych_reads_otherwise("2022-02-24 22:20:26 +0800"), _psych_reads_otherwise("3f2a9c41d0b7")
+    (False, False)
+    """
+    if not value:
+        return False
+    if value[0] in "0123456789+-.:":
+        return not (_POST_DATE.fullmatch(value) or _HEX.fullmatch(value))
+    return value.lower() in _PSYCH_WORDS
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    # Jekyll reads front matter with Ruby's Psych, which takes a plain ":name" for a Symbol and
-    # then refuses the file ("Tried to load unspecified class: Symbol"): quote those too.
-    quoted = isinstance(value, DoubleQuoted) or value.startswith(":") or _NEEDS_ESCAPES.search(value)
+    quoted = (
+        isinstance(value, DoubleQuoted)
+        or _NEEDS_ESCAPES.search(value)
+        or (  # what PyYAML would write plain, though Psych reads it otherwise
+            _psych_reads_otherwise(value)
+            and dumper.resolve(yaml.ScalarNode, value, (True, False)) == _STR
+        )
+    )
     return dumper.represent_scalar(
-        "tag:yaml.org,2002:str", str(value), style='"' if quoted else None
+        _STR, str(value), style='"' if quoted else None
     )
 
 

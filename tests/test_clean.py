@@ -179,6 +179,12 @@ def test_junk_rule_cuts_its_example_and_keeps_its_near_miss(rule):
             "朋友圈广告",
         ),
         ("<p>打开微信，</p><table><tr><td>朋友圈</td></tr></table>", "朋友圈"),
+        # found by the second attack: article text quoting some of the share words
+        ("<p>他说：<strong>“打开微信，扫一扫，发朋友圈”</strong>已经成为很多老年人学会的第一套操作。</p>", "打开微信"),
+        ("<ul><li>打开微信速度提升</li><li>扫一扫识物升级</li><li>视频可直接分享朋友圈</li></ul>", "扫一扫识物"),
+        ("<p>打开微信扫一扫即可进入新版朋友圈</p>", "新版朋友圈"),
+        ("<p>据悉，<b>东方财富证券一站式开户交易</b>平台于今日全面升级。</p>", "平台于今日"),
+        ("<p>东方财富证券一站式开户交易系统今日上线。</p>", "系统今日上线"),
         # found by the attack: a long paragraph once counted as no letters, and the run went on
         (
             "<p>打开微信“发现”页，可以看到新上线的入口。</p><p>" + "据新华社报道，专家表示。" * 10
@@ -194,6 +200,10 @@ def test_wechat_rule_keeps_article_text(raw, kept):
 @pytest.mark.parametrize(
     "raw",
     [
+        # found by the second attack: words split by markup the first pass removes
+        "<p>正文。</p><p>打开<font color=red>微信</font>，点击底部的“发现”，使用“扫一扫”即可将网页分享至朋友圈。</p>",
+        "<p>正文。</p><p>在东方财富看资讯行情，选东方财富证券<!-- c -->一站式开户交易&gt;&gt;</p>",
+        "<p>正文。</p><p>打开微信，</p><script>x()</script><p>点击底部的“发现”，使用扫一扫即可将网页分享至朋友圈。</p>",
         "<p>正文。</p><p>打开&#24494;信，点击底部的“发现”，使用“扫一扫”即可将网页分享至朋友圈。</p>",
         '<p>正文。</p><p><img src="https://WEBQUOTEPIC.EASTMONEY.COM./GetPic.aspx?nid=0.000001"></p>',
     ],

@@ -141,6 +141,10 @@ CLEANER_CASES: dict[str, Callable[[int], str]] = {
     + "<!--EM_StockImg_End-->",
     "k-chart start markers": lambda n: "<p>正文</p>" + "<!--EM_StockImg_Start-->" * n,
     "many attributes": lambda n: "<p " + " ".join(f"a{i}=1" for i in range(n)) + ">x</p>",
+    # the second attack: quoted ">" hid a tag's length; emptied wrappers and text rules deep down
+    "many attributes holding >": lambda n: "<p" + "".join(f' a{i:x}=">"' for i in range(n)) + ">x</p>",
+    "emptied wrappers deep down": lambda n: "<span><b hidden></b>" * 250 + " <i> </i>" * n + "x",
+    "share words deep down": lambda n: "<span>" * 250 + "打开微信扫一扫朋友圈<br>" * n,
     "javascript links": lambda n: "<p>" + f'<a href="javascript:x()">点此</a>{TEXT}' * n + "</p>",
     "quote placeholders": lambda n: "<p>" + f'<span id="quote_1.600160"></span>{TEXT}' * n + "</p>",
     "ad links": lambda n: "<p>" + f'<a href="https://acttg.eastmoney.com/x">广告</a>{TEXT}' * n + "</p>",
