@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-__all__ = ["DoubleQuoted", "dump_front_matter", "split_front_matter", "FrontMatterError"]
+__all__ = [
+    "DoubleQuoted",
+    "dump_front_matter",
+    "split_front_matter",
+    "front_matter_block",
+    "read_scalars",
+    "has_aliases",
+    "Scalar",
+    "FrontMatterError",
+]
 
 
 class DoubleQuoted(str):
@@ -98,25 +108,141 @@ def dump_front_matter(fields: Mapping[str, Any]) -> str:
     return f"---\n{text}---\n"
 
 
-def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
-    """Parse a post into its front matter mapping and its body.
+def front_matter_block(text: str) -> tuple[str, str]:
+    """The YAML between a post's ``---`` lines, and the body after them.
 
-    >>> split_front_matter('---\\ntitle: "a: b"\\n---\\nbody\\n')
-    ({'title': 'a: b'}, 'body\\n')
+    >>> front_matter_block('---\\ntitle: t\\n---\\nbody\\n')
+    ('title: t\\n', 'body\\n')
     """
     if not text.startswith("---\n"):
         raise FrontMatterError("no front matter: the file does not start with '---'")
     end = text.find("\n---\n", 3)
     if end < 0:
         raise FrontMatterError("front matter is not closed by '---'")
+    return text[4 : end + 1], text[end + 5 :]
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """Parse a post into its front matter mapping and its body.
+
+    Builds every value, aliases included: for trees newsbot wrote. To read a file that may be
+    hostile (an alias bomb is a few hundred bytes), use :func:`read_scalars`.
+
+    >>> split_front_matter('---\\ntitle: "a: b"\\n---\\nbody\\n')
+    ({'title': 'a: b'}, 'body\\n')
+    """
+    block, body = front_matter_block(text)
     try:
-        data = yaml.load(text[4 : end + 1], Loader=_Loader)  # noqa: S506 (a safe loader)
+        data = yaml.load(block, Loader=_Loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" at line {where.line + 2}, column {where.column + 1}" if where else ""
-        raise FrontMatterError(
-            f"front matter is not YAML{at}: {getattr(exc, 'problem', exc)}"
-        ) from None
+        raise FrontMatterError(_yaml_problem(exc)) from None
     if not isinstance(data, dict):
         raise FrontMatterError("front matter is not a mapping")
-    return data, text[end + 5 :]
+    return data, body
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    where = getattr(exc, "problem_mark", None)
+    at = f" at line {where.line + 2}, column {where.column + 1}" if where else ""
+    return f"front matter is not YAML{at}: {getattr(exc, 'problem', None) or exc}"
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """One top-level value of a front matter as it is written.
+
+    ``text`` is ``None`` for a null, an alias, an anchored or explicitly tagged non-string
+    value, a list or a mapping: nothing is built from them. ``comment`` is what follows a
+    one-line value on its line, which YAML reads as a comment (``title: "a" #b"``).
+    """
+
+    text: str | None
+    comment: str = ""
+
+
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_STR_TAGS = frozenset({None, "!", "tag:yaml.org,2002:str"})
+
+
+def read_scalars(block: str) -> dict[str, Scalar]:
+    """The top-level keys of a YAML mapping and their scalar values, without building anything.
+
+    Reads parser events only: an alias is never expanded (a billion-laughs block costs its own
+    size), a timestamp or number is never constructed (a ``date: 2022-13-45`` is text, not an
+    error), and only a scalar's text is kept. A later duplicate key wins, as in PyYAML.
+
+    >>> fields = read_scalars('a: &x [1, 2]\\nb: *x\\ntitle: >-\\n  folded\\n  line\\n'
+    ...                       'date: 2022-13-45 10:00:00\\nu: "\\\\u4e2d"\\nn: ~\\nc: "x" # y\\n')
+    >>> {key: value.text for key, value in fields.items()}
+    {'a': None, 'b': None, 'title': 'folded line', 'date': '2022-13-45 10:00:00', 'u': '中', 'n': None, 'c': 'x'}
+    >>> fields["c"].comment
+    '# y'
+    >>> read_scalars("- a list")
+    Traceback (most recent call last):
+    ...
+    newsbot.frontmatter.FrontMatterError: front matter is not a mapping
+    """
+    lines = block.split("\n")
+    fields: dict[str, Scalar] = {}
+    try:
+        events = yaml.parse(block, Loader=_Loader)
+        for event in events:
+            if isinstance(event, yaml.MappingStartEvent):
+                break
+            if isinstance(event, yaml.NodeEvent):  # a scalar, a list or an alias
+                raise FrontMatterError("front matter is not a mapping")
+        else:
+            raise FrontMatterError("front matter is not a mapping")
+        for key in events:
+            if isinstance(key, yaml.MappingEndEvent):
+                return fields
+            if not isinstance(key, yaml.ScalarEvent) or key.anchor:
+                _skip(key, events)  # a key that is an alias, a list or a mapping: no field
+                _skip(next(events), events)
+                continue
+            fields[key.value] = _scalar(next(events), events, lines)
+    except yaml.YAMLError as exc:
+        raise FrontMatterError(_yaml_problem(exc)) from None
+    raise FrontMatterError("front matter is not closed")
+
+
+def has_aliases(block: str) -> bool:
+    """Whether a YAML block uses anchors or aliases, which a loader (Jekyll's too) expands: a
+    few hundred bytes of them can hold a billion values. ``False`` where it is not YAML.
+
+    >>> has_aliases("a: &x [1]\\nb: *x\\n"), has_aliases("a: '&x *y'\\n"), has_aliases('a: "')
+    (True, False, False)
+    """
+    try:
+        return any(
+            isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)
+            for event in yaml.parse(block, Loader=_Loader)
+        )
+    except yaml.YAMLError:
+        return False
+
+
+def _scalar(event: yaml.Event, events: Iterator[yaml.Event], lines: list[str]) -> Scalar:
+    if not isinstance(event, yaml.ScalarEvent):
+        _skip(event, events)
+        return Scalar(None)
+    if event.anchor or event.tag not in _STR_TAGS:
+        return Scalar(None)
+    plain = not event.style  # None from PyYAML's parser, "" from libyaml's
+    if plain and event.implicit[0] and event.value in _NULLS:
+        return Scalar(None)
+    comment = ""
+    if plain or event.style in ("'", '"'):  # flow scalars: a comment may follow on the last line
+        comment = lines[event.end_mark.line][event.end_mark.column :].strip()
+    return Scalar(event.value, comment)
+
+
+def _skip(event: yaml.Event, events: Iterator[yaml.Event]) -> None:
+    """Consume the rest of the node ``event`` starts (a list or mapping), without building it."""
+    depth = 1 if isinstance(event, yaml.CollectionStartEvent) else 0
+    while depth:
+        event = next(events)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1

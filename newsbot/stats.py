@@ -46,3 +46,14 @@ def cleaned(kind: str) -> str:
 def listing_error(reason: str) -> str:
     """The key counting listing pages that failed for ``reason``."""
     return f"{PREFIX}/listing_error/{reason}"
+
+
+def migrate_outcome(outcome: str) -> str:
+    """The key counting old files by outcome (``migrated``, ``refetched``, ``kept``, ``failed``,
+    ``duplicate``)."""
+    return f"{PREFIX}/migrate/{outcome}"
+
+
+def migrate_failed(reason: str) -> str:
+    """The key counting old files that failed for ``reason`` (``symlink``, ``undecodable``...)."""
+    return f"{PREFIX}/migrate/failed/{reason}"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from newsbot.frontmatter import FrontMatterError, split_front_matter
+from newsbot.frontmatter import FrontMatterError, front_matter_block, read_scalars
 from newsbot.posts import CATEGORY_DIR, OLD_POSTS_DIR, POSTS_DIR, parse_post_filename
 
 __all__ = ["SiteTree", "PostRecord", "read_record"]
@@ -94,20 +94,30 @@ class SiteTree:
 
 
 def read_record(path: Path) -> PostRecord:
-    """The record of one post file (title, date, slug and tag empty where unreadable)."""
+    """The record of one post file (title, date, slug and tag empty where unreadable).
+
+    Only scalar strings are read, by :func:`newsbot.frontmatter.read_scalars`: a hand-edited or
+    hostile file (an alias bomb, a list where a title belongs) gives empty fields, never a hang.
+    """
     parsed = parse_post_filename(path.name)
     code = parsed[1] if parsed else ""
     try:
-        front, _ = split_front_matter(path.read_text(encoding="utf-8"))
+        block, _ = front_matter_block(path.read_text(encoding="utf-8"))
+        front = read_scalars(block)
     except (OSError, UnicodeDecodeError, FrontMatterError) as exc:
         logger.warning("%s: unreadable post %s (%s); it will be fetched again", code, path, exc)
         return PostRecord(code, path)
+
+    def text(key: str) -> str:
+        value = front.get(key)
+        return value.text or "" if value else ""
+
     return PostRecord(
         code,
         path,
-        title=str(front.get("title") or ""),
-        date=str(front.get("date") or ""),
-        slug=str(front.get("categories") or ""),
-        tag=str(front.get("tags") or ""),
-        listing_hash=str(front.get("listing_hash") or ""),
+        title=text("title"),
+        date=text("date"),
+        slug=text("categories"),
+        tag=text("tags"),
+        listing_hash=text("listing_hash"),
     )

@@ -14,6 +14,7 @@ from newsbot import parse
 from newsbot.clean import UnreadableBody, clean_body
 from newsbot.codes import InvalidInput, canonical_code, parse_input, read_inputs
 from newsbot.dates import parse_time
+from newsbot.frontmatter import read_scalars
 from newsbot.oldposts import read_old_post
 from newsbot.parse import UpstreamError, article_page_fields, load_json
 from tests.linear import assert_linear
@@ -64,12 +65,26 @@ OLD_POST_CASES: dict[str, Callable[[int], str]] = {
     "unclosed links": lambda n: "---\ntitle: t\n---\n正文\n" + "  <https://h/a" * n + "\n",
     "many own links, none valid": lambda n: "正文\n" + "<http://h/news/1,20211208.html>\n" * n,
     "broken front matter": lambda n: '---\ntitle: "a\nk' + " " * n + ":\n" + "x:\n" * n + "---\nb",
+    # not YAML as a whole: each key is read alone
+    "broken, many keys": lambda n: '---\ntitle: "a"b"\n' + "k: v\n" * n + "---\nb",
+    "long folded title": lambda n: "---\ntitle: >-\n" + "  词\n" * n + "---\nb",
+    # each level doubles what expanding would build: 2^n values
+    "alias chain": lambda n: "---\n" + _alias_chain(n) + f"title: *a{n - 1}\n---\nb",
 }
+
+
+def _alias_chain(n: int) -> str:
+    return "a0: &a0 [x]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]\n" for i in range(1, n))
 
 
 @pytest.mark.parametrize("make", OLD_POST_CASES.values(), ids=OLD_POST_CASES.keys())
 def test_old_post_reader_is_linear(make):
     assert_linear(lambda text: read_old_post(text, "post.md"), make)
+
+
+def test_the_tree_index_reads_alias_chains_in_linear_time():
+    """``read_record``'s reader: an alias is never expanded (the old one built 2^n values)."""
+    assert_linear(read_scalars, lambda n: _alias_chain(n) + f"title: *a{n - 1}\n")
 
 
 DATE_CASES: dict[str, Callable[[int], str]] = {

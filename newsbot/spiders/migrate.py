@@ -14,10 +14,17 @@ from twisted.python.failure import Failure
 from newsbot import stats
 from newsbot.codes import ArticleRef
 from newsbot.items import Article, VerbatimFile
-from newsbot.oldposts import OldPost, find_old_posts, read_old_post
+from newsbot.oldposts import (
+    OldFile,
+    OldFileError,
+    OldPost,
+    claim_of,
+    duplicates,
+    find_old_files,
+    load_old_post,
+)
 from newsbot.parse import ArticleFields
-from newsbot.posts import OLD_POSTS_DIR, POSTS_DIR
-from newsbot.signals import article_failed
+from newsbot.signals import old_file_failed
 from newsbot.slugs import slugify, source_slug
 from newsbot.spiders.base import ArticleSpider
 
@@ -48,52 +55,81 @@ class MigrateSpider(ArticleSpider):
         if not self.src.is_dir():
             logger.error("-a src=%s is not a folder", self.src)
             return
-        for path in find_old_posts(self.src):
-            self.sources.append(str(path))
-            self.crawler.stats.inc_value(stats.MIGRATE_FILES)
+        src = self.src.resolve()
+        files = find_old_files(src)
+        claims = {old.path: claim for old in files if (claim := claim_of(old, src))}
+        shared = duplicates(claims)
+        self.sources = [str(old.path) for old in files]  # each gets a line, should the run end
+        self.crawler.stats.set_value(stats.MIGRATE_FILES, len(files))
+        for old in files:
+            if old.problem:
+                self._failed(old.path, old.problem, old.detail)
+                continue
+            if old.path in shared:
+                others = ", ".join(str(other) for other in shared[old.path])
+                self._failed(
+                    old.path,
+                    "duplicate",
+                    f"{claims[old.path]} is also claimed by {others}; none of them is written",
+                    outcome="duplicate",
+                )
+                continue
             try:
-                content = path.read_bytes()
-                old = read_old_post(content.decode("utf-8"), path.name)
-            except (OSError, UnicodeDecodeError) as exc:
-                logger.error("%s: cannot read it: %s", path, exc)
-                self.crawler.signals.send_catch_log(
-                    signal=article_failed,
-                    code="",
-                    reason=f"unreadable: {exc}",
-                    extra={"origin": str(path)},
-                )
+                item = self._item(old, src, claims.get(old.path))
+            except OldFileError as exc:
+                self._failed(old.path, exc.reason, exc.detail)
                 continue
-            if old.code is None:  # the site's own announcement: copied as it is, where it was
-                kept_in = path.parent.name
-                folder = kept_in if kept_in in (POSTS_DIR, OLD_POSTS_DIR) else POSTS_DIR
-                yield VerbatimFile(
-                    relpath=f"{folder}/{path.name}",
-                    content=content,
-                    origin=str(path),
-                    outcome="kept",
-                )
+            except Exception as exc:  # whatever a file does, it costs that file only
+                self._failed(old.path, "error", f"{type(exc).__name__}: {exc}", exc_info=True)
                 continue
-            extra = {"origin": str(path), "slug": self.slug_for(old)}
-            missing = old.missing()
-            if missing:
-                logger.info(
-                    "%s: %s has no %s; fetching it again", old.code, path, ", ".join(missing)
-                )
-                known = ArticleFields(old.title, old.time, old.source, old.body)
-                yield self.text_request(
-                    ArticleRef(old.code), known, {**extra, "outcome": "refetched"}
-                )
-                continue
-            yield Article(
-                code=old.code,
-                title=old.title,
-                date=old.time,
-                source=old.source,
-                body=old.body,
-                url=str(path),
-                outcome="migrated",
-                **extra,
+            yield item
+
+    def _item(self, old: OldFile, src: Path, claim: str | None) -> Any:
+        loaded = load_old_post(old, src)
+        if loaded.claim != claim:
+            raise OldFileError("changed", "the file changed while the migration ran")
+        if loaded.encoding != "utf-8":
+            logger.info("%s: decoded from %s", old.path, loaded.encoding)
+        post = loaded.post
+        if post.code is None:  # the site's own announcement: copied as it is, where it was
+            return VerbatimFile(
+                relpath=old.kept_as, content=loaded.content, origin=str(old.path), outcome="kept"
             )
+        extra = {"origin": str(old.path), "slug": self.slug_for(post)}
+        missing = post.missing()
+        if missing:
+            logger.info(
+                "%s: %s has no %s; fetching it again", post.code, old.path, ", ".join(missing)
+            )
+            known = ArticleFields(post.title, post.time, post.source, post.body)
+            return self.text_request(ArticleRef(post.code), known, {**extra, "outcome": "refetched"})
+        return Article(
+            code=post.code,
+            title=post.title,
+            date=post.time,
+            source=post.source,
+            body=post.body,
+            url=str(old.path),
+            outcome="migrated",
+            **extra,
+        )
+
+    def _failed(
+        self, path: Path, reason: str, detail: str, outcome: str = "failed", exc_info: bool = False
+    ) -> None:
+        logger.warning(
+            "%s: not migrated (%s%s)",
+            path,
+            reason,
+            f": {detail}" if detail else "",
+            exc_info=exc_info,
+        )
+        self.crawler.signals.send_catch_log(
+            signal=old_file_failed,
+            origin=str(path),
+            outcome=outcome,
+            reason=f"{reason}: {detail}" if detail else reason,
+        )
 
     # A refetch that fails leaves the old post as it was: when only its date was missing, it is
     # still migrated (the normalize pipeline dates it from its code) rather than lost.
