@@ -175,4 +175,4 @@ CLEANER_CASES: dict[str, Callable[[int], str]] = {
 
 @pytest.mark.parametrize("make", CLEANER_CASES.values(), ids=CLEANER_CASES.keys())
 def test_cleaner_is_linear(make):
-    assert_linear(_quiet(clean_body, UnreadableBody), make)  # nested past 2048: refused
+    assert_linear(_quiet(clean_body, UnreadableBody), make)  # nested past 256: refused
