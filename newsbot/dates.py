@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from dateutil import parser as dateparser
 
-__all__ = ["CHINA", "parse_time", "date_from_code", "format_post_date"]
+__all__ = ["CHINA", "parse_time", "sane", "date_from_code", "format_post_date"]
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -17,10 +17,28 @@ _MS_DATE = re.compile(r"/Date\((-?\d+)\)/")
 # Longer than any way of writing a date: dateutil's parser is quadratic in the length of junk
 # ("2022 1.1.1.1...", 256k characters: 9 s).
 _LONGEST_DATE = 64
+# A publication time outside this range is a broken answer (0001-01-01, a 400-digit epoch), not
+# news: it counts as no time, and the next fallback is taken. Four-digit years only, too.
+EARLIEST = datetime(1990, 1, 1, tzinfo=CHINA)
+_LATEST_AHEAD = timedelta(days=2)
+
+
+def sane(moment: datetime | None) -> datetime | None:
+    """``moment`` if it can be a publication time (1990 to now + 2 days), else ``None``.
+
+    >>> sane(datetime(1, 1, 1, tzinfo=CHINA)) is None, sane(datetime(2099, 1, 1, tzinfo=CHINA))
+    (True, None)
+    >>> sane(datetime(2022, 2, 24, tzinfo=CHINA)).year
+    2022
+    """
+    if moment is None or not EARLIEST <= moment <= datetime.now(CHINA) + _LATEST_AHEAD:
+        return None
+    return moment
 
 
 def parse_time(value: object) -> datetime | None:
-    """Parse an upstream time into an aware datetime in China time, or ``None``.
+    """Parse an upstream time into an aware datetime in China time, or ``None`` (also for a
+    time outside :func:`sane`'s range).
 
     Naive times are China time; times with an offset are converted.
 
@@ -36,7 +54,16 @@ def parse_time(value: object) -> datetime | None:
     (True, True, True)
     >>> parse_time("2022 " + "1." * 40) is None
     True
+    >>> parse_time("0001-01-01T00:00:00+09:00"), parse_time("0099-02-24 10:00:00"), parse_time(10**400)
+    (None, None, None)
     """
+    try:
+        return sane(_parse_time(value))
+    except (ValueError, OverflowError, ArithmeticError):
+        return None
+
+
+def _parse_time(value: object) -> datetime | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -85,12 +112,12 @@ def date_from_code(code: str) -> datetime | None:
 
     >>> format_post_date(date_from_code("NW202202242288329527"))
     '2022-02-24 00:00:00 +0800'
-    >>> date_from_code("NW209913992288329527") is None
-    True
+    >>> date_from_code("NW209913992288329527") is None, date_from_code("NW009902242288329527")
+    (True, None)
     """
     digits = code[2:] if code[:2].upper() == "NW" else code
     try:
-        return datetime.strptime(digits[:8], "%Y%m%d").replace(tzinfo=CHINA)
+        return sane(datetime.strptime(digits[:8], "%Y%m%d").replace(tzinfo=CHINA))
     except ValueError:
         return None
 

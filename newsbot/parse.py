@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -271,7 +272,7 @@ def listing_entries(payload: Any) -> tuple[list[ListingEntry], list[str]]:
     ...     {"code": "202608193168724510", "showTime": "2026-08-19 17:46:00", "title": "标题"},
     ...     {"title": "no code"}]}})
     >>> entries[0].code, entries[0].fields.title, bad
-    ('NW202608193168724510', '标题', ["{'title': 'no code'}"])
+    ('NW202608193168724510', '标题', ["entry with keys ['title']: no usable code"])
     >>> listing_entries({"data": {"list": []}})
     ([], [])
     >>> listing_entries({"data": None})
@@ -285,12 +286,24 @@ def listing_entries(payload: Any) -> tuple[list[ListingEntry], list[str]]:
     entries: list[ListingEntry] = []
     bad: list[str] = []
     for item in items:
-        code = _entry_code(item) if isinstance(item, Mapping) else None
-        if code is None:
-            bad.append(repr(item)[:200])
-            continue
-        entries.append(ListingEntry(code, record_fields(item)))
+        try:  # one entry that cannot be read costs that entry, never the page
+            code = _entry_code(item) if isinstance(item, Mapping) else None
+            if code is not None:
+                entries.append(ListingEntry(code, record_fields(item)))
+                continue
+            why = "no usable code"
+        except Exception as exc:  # noqa: BLE001 (anything upstream can make a reader raise)
+            why = f"{type(exc).__name__}: {str(exc)[:80]}"
+        bad.append(f"{_describe(item)}: {why}")
     return entries, bad
+
+
+def _describe(item: Any) -> str:
+    """A short, safe description of a listing item (its repr may be huge or nested too deep)."""
+    if isinstance(item, Mapping):
+        keys = [str(key)[:20] for key in itertools.islice(item, 6)]
+        return f"entry with keys {keys}"
+    return f"entry of type {type(item).__name__}"
 
 
 def _find_list(payload: Any) -> list[Any] | None:

@@ -316,3 +316,47 @@ def test_text_answer_disagreeing_with_the_listing_is_not_refetched_forever(crawl
     second = crawl("listing", *ARGS)
     assert replay.count("GetNewsText.do") == texts
     assert second.stats["newsbot/listing/unchanged"] == 5
+
+
+def test_a_bad_listing_entry_costs_that_entry_only(crawl, listing):
+    # each of these once aborted the page's callback: listed=0 ... errors=0, exit 0
+    good = article(6, 0)
+    bad_time = article(7, 0) | {"showTime": "0001-01-01T00:00:00+09:00"}  # no time: text's
+    huge_time = article(8, 0) | {"showTime": 10**400}
+    page = listing.pages["columns-350-1"]
+    raw = json.dumps({"code": 1, "data": {"list": [*page, good, bad_time, huge_time]}})
+    malformed = '{"code": "x", "url": "http://[::1", "title": "坏"}'
+    nine = article(9, 0)
+    surrogate = (
+        f'{{"code": "{nine["code"]}", "showTime": "{nine["showTime"]}", '
+        '"title": "\\ud800坏", "mediaName": "新华社"}'
+    )
+    raw = raw[: raw.rindex("]")] + f", {malformed}, {surrogate}]}}}}"
+    listing.pages["columns-350-1"] = [*page, good, bad_time, huge_time, article(9, 0)]
+    for item in (good, bad_time, huge_time, article(9, 0)):
+        listing.write_text(item)
+    (listing.root / "listing" / "columns-350-1.json").write_text(raw)
+    result = crawl("listing", *ARGS)
+    assert result.returncode == 0
+    written = result.posts()
+    for item in (good, bad_time, huge_time, article(9, 0)):
+        assert "NW" + item["code"] in written
+    assert result.stats["newsbot/listing/bad_entry"] == 1  # the malformed URL, and only it
+    assert "entry skipped" in result.log
+
+
+def test_a_malformed_link_skips_that_input_only(crawl, listing):
+    later = "NW" + listing.pages["columns-350-1"][0]["code"]
+    result = crawl("share", "urls=http://[::1/html_News/NewsShare.html?infoCode=x", f"codes={later}")
+    assert result.returncode == 0
+    assert result.stats["newsbot/input/invalid"] == 1
+    assert later in result.posts()
+
+
+def test_a_time_out_of_range_takes_the_next_fallback(crawl, upstream):
+    code = "NW202609010000000901"
+    (upstream / "text" / f"{code}.json").write_text(json.dumps(
+        {"title": "古老", "showtime": "0099-02-24 10:00:00", "medianame": "新华社", "text": BODY}))
+    result = crawl("share", f"codes={code}")
+    assert result.returncode == 0
+    assert [p.name for p in result.posts().values()] == [f"2026-09-01-{code}.md"]  # from its code

@@ -137,6 +137,10 @@ class ArticleSpider(scrapy.Spider):
         except UpstreamError as exc:
             self.upstream_failed(code, exc.reason, response.url, exc.detail, extra)
             return []
+        except Exception as exc:  # noqa: BLE001 (an answer no reader foresaw: this article only)
+            detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+            self.upstream_failed(code, "unreadable", response.url, detail, extra)
+            return []
         if found.missing():
             return [
                 scrapy.Request(

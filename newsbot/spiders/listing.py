@@ -150,19 +150,23 @@ class ListingSpider(ArticleSpider):
         self.crawler.stats.inc_value(stats.LISTING_PAGES)
         for item in bad:
             self.crawler.stats.inc_value(stats.LISTING_BAD_ENTRY)
-            logger.warning(
-                "listing %s: entry without a usable code skipped: %s", response.url, item
-            )
+            logger.warning("listing %s: entry skipped: %s", response.url, item)
         for entry in entries:
             if entry.code in self.seen:
                 continue
             self.seen.add(entry.code)
             self.crawler.stats.inc_value(stats.LISTING_ENTRIES)
-            if is_unchanged(entry, self.known.get(entry.code)):
-                self.crawler.stats.inc_value(stats.LISTING_UNCHANGED)
+            try:
+                if is_unchanged(entry, self.known.get(entry.code)):
+                    self.crawler.stats.inc_value(stats.LISTING_UNCHANGED)
+                    continue
+                extra = {"listing_hash": listing_hash(entry)}
+                request = self.text_request(ArticleRef(entry.code), entry.fields, extra)
+            except Exception as exc:  # noqa: BLE001 (this entry only; the page goes on)
+                self.crawler.stats.inc_value(stats.LISTING_BAD_ENTRY)
+                logger.warning("listing %s: %s skipped: %r", response.url, entry.code, exc)
                 continue
-            extra = {"listing_hash": listing_hash(entry)}
-            yield self.text_request(ArticleRef(entry.code), entry.fields, extra)
+            yield request
 
     def listing_failed(self, failure: Failure) -> None:
         reason = failure_reason(failure)

@@ -37,7 +37,7 @@ class ShareSpider(ArticleSpider):
         for value in inputs:
             try:
                 ref = parse_input(value)
-            except InvalidInput as exc:
+            except (InvalidInput, ValueError) as exc:  # a malformed URL: this input only
                 self.crawler.stats.inc_value(stats.INPUT_INVALID)
                 logger.error("skipped input %r: %s", value, exc)
                 continue
