@@ -27,6 +27,7 @@ class Article(scrapy.Item):
     origin = scrapy.Field()  # migrate: the old file it came from
     outcome = scrapy.Field()  # migrate: "migrated" or "refetched"
     path = scrapy.Field()  # set by the writer: the post file written
+    fallbacks = scrapy.Field()  # set by normalize: fields only a last resort filled ("date"...)
 
 
 class VerbatimFile(scrapy.Item):

@@ -31,6 +31,8 @@ CATEGORIES_UNCHANGED = f"{PREFIX}/categories/unchanged"
 CATEGORIES_FAILED = f"{PREFIX}/categories/failed"
 SOURCE_DEFAULTED = f"{PREFIX}/source/defaulted"
 DATE_FROM_CODE = f"{PREFIX}/date/from_code"
+DATE_KEPT = f"{PREFIX}/date/kept"  # a fallback date not written over the post's real one
+SOURCE_KEPT = f"{PREFIX}/source/kept"
 
 
 def upstream_error(reason: str) -> str:

@@ -402,3 +402,24 @@ def test_verify_prints_a_file_name_that_is_not_utf8(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert b"Traceback" not in proc.stderr
     assert b"\\udcff\\udcfe.md" in proc.stdout
+
+
+@pytest.mark.parametrize("lost", ["showtime", "medianame", "both"])
+def test_a_fallback_never_replaces_what_the_post_holds(crawl, upstream, lost):
+    # before: the code's midnight and the default source replaced the real values, the post
+    # moved to another URL and category, and later listing runs called it unchanged
+    code = "NW202609060000000951"
+    full = answer("标题", source="新华社") | {"showtime": "2026-09-07 01:30:00"}  # a day later
+    record(upstream, code, as_json(full))
+    first = crawl("share", f"codes={code}")
+    [post] = first.posts().values()
+    before = post.read_bytes()
+    keys = ["showtime", "medianame"] if lost == "both" else [lost]
+    record(upstream, code, as_json({k: v for k, v in full.items() if k not in keys}))
+    second = crawl("share", f"codes={code}")  # no article page either: the last resorts apply
+    assert second.returncode == 0
+    assert list(second.posts().values()) == [post]  # not moved
+    assert post.read_bytes() == before
+    assert second.stats.get("newsbot/date/kept", 0) == (lost != "medianame")
+    assert second.stats.get("newsbot/source/kept", 0) == (lost != "showtime")
+    assert sorted(p.name for p in (second.output / "category").iterdir()) == ["xinhuashe.html"]

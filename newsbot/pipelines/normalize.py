@@ -46,17 +46,21 @@ class NormalizePipeline:
         except InvalidInput as exc:
             raise UnsafeField(raw_code or "<no code>", str(exc)) from None
         adapter["code"] = code
+        fallbacks: list[str] = []
         if not adapter.get("date"):
             moment = date_from_code(code)
             if moment is not None:
                 adapter["date"] = moment
+                fallbacks.append("date")
                 self.crawler.stats.inc_value(stats.DATE_FROM_CODE)
                 logger.info("%s: no time upstream; dated %s from its code", code, moment.date())
         if adapter.get("source"):  # plain text, whatever upstream sent
             adapter["source"] = source_name(str(adapter["source"]))
         if not adapter.get("source") and self.default_source:
             adapter["source"] = self.default_source
+            fallbacks.append("source")
             self.crawler.stats.inc_value(stats.SOURCE_DEFAULTED)
+        adapter["fallbacks"] = fallbacks  # the writer keeps what an existing post says instead
         missing = [name for name in ("title", "date", "source") if not adapter.get(name)]
         if adapter.get("body") is None:
             missing.append("body")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections import Counter, defaultdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from newsbot import stats
+from newsbot.dates import parse_time
 from newsbot.exporters import PostExporter
 from newsbot.fileio import remove_stale_temps, write_if_changed
+from newsbot.frontmatter import FrontMatterError, split_front_matter
 from newsbot.items import VerbatimFile
 from newsbot.posts import POSTS_DIR, post_filename, render_category, tag_for
 from newsbot.slugs import is_slug
@@ -94,8 +97,10 @@ class PostWriterPipeline:
             return self._copy(item)
         adapter = ItemAdapter(item)
         code = adapter["code"]
-        target = self._target(code, adapter["date"])
         record = self.records.get(code)
+        if record is not None and adapter.get("fallbacks"):
+            self._keep_what_the_post_has(adapter, record)
+        target = self._target(code, adapter["date"])
         if record and record.listing_hash and not adapter.get("listing_hash"):
             # another spider rewrote it: what the listing last showed is still what it shows
             adapter["listing_hash"] = record.listing_hash
@@ -129,6 +134,35 @@ class PostWriterPipeline:
             listing_hash=adapter.get("listing_hash") or "",
         )
         return item
+
+    def _keep_what_the_post_has(self, adapter: ItemAdapter, record: PostRecord) -> None:
+        """A post is only ever improved: a date from the code or the default source (the last
+        resorts) never replaces the real one the post already shows."""
+        try:
+            front, _ = split_front_matter(record.path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, FrontMatterError):
+            return  # nothing readable to keep: the fallback stands
+        code = adapter["code"]
+        if "date" in adapter["fallbacks"]:
+            shown = front.get("date")
+            moment = shown if isinstance(shown, datetime) else parse_time(shown)
+            if moment is not None:
+                adapter["date"] = moment
+                self.crawler.stats.inc_value(stats.DATE_KEPT)
+                logger.info("%s: no time upstream; kept the post's %s", code, shown)
+        tag, slug = front.get("tags"), front.get("categories")
+        suffix = tag_for("")
+        if (
+            "source" in adapter["fallbacks"]
+            and isinstance(tag, str)
+            and tag.endswith(suffix)
+            and len(tag) > len(suffix)
+            and isinstance(slug, str)
+            and is_slug(slug)
+        ):
+            adapter["source"], adapter["slug"] = tag[: -len(suffix)], slug
+            self.crawler.stats.inc_value(stats.SOURCE_KEPT)
+            logger.info("%s: no source upstream; kept the post's %s", code, tag)
 
     def _copy(self, item: VerbatimFile) -> VerbatimFile:
         target = self.tree.inside(self.tree.root / item["relpath"])
