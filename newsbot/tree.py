@@ -48,6 +48,23 @@ class SiteTree:
     def categories(self) -> Path:
         return self.root / CATEGORY_DIR
 
+    def unusable(self) -> str | None:
+        """Why newsbot must not write into this tree, or ``None``: the root and its folders must
+        be real folders (a symlinked ``_posts`` would send posts anywhere, ``inside()`` being
+        lexical).
+
+        >>> SiteTree(Path("/dev/null")).unusable()
+        '/dev/null is not a folder'
+        """
+        if self.root.exists() and not self.root.is_dir():
+            return f"{self.root} is not a folder"
+        for folder in (self.posts, self.old_posts, self.categories):
+            if folder.is_symlink():
+                return f"{folder} is a symbolic link; newsbot writes only into real folders"
+            if folder.exists() and not folder.is_dir():
+                return f"{folder} is not a folder"
+        return None
+
     def category_page(self, slug: str) -> Path:
         return self.inside(self.categories / f"{slug}.html")
 

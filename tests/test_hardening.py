@@ -423,3 +423,24 @@ def test_a_fallback_never_replaces_what_the_post_holds(crawl, upstream, lost):
     assert second.stats.get("newsbot/date/kept", 0) == (lost != "medianame")
     assert second.stats.get("newsbot/source/kept", 0) == (lost != "showtime")
     assert sorted(p.name for p in (second.output / "category").iterdir()) == ["xinhuashe.html"]
+
+
+@pytest.mark.parametrize("shape", ["output is a file", "_posts is a symlink", "category is a file"])
+def test_an_unusable_tree_is_one_clear_line_and_status_73(crawl, tmp_path, shape):
+    output = tmp_path / "output"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    if shape == "output is a file":
+        output.write_text("x")
+    else:
+        output.mkdir()
+        if shape == "_posts is a symlink":
+            (output / "_posts").symlink_to(elsewhere)
+        else:
+            (output / "category").write_text("x")
+    result = crawl("share", "codes=NW202202242288329527", output=output)
+    assert result.returncode == 73
+    [line] = [line for line in result.log.splitlines() if line.startswith("newsbot:")]
+    assert line.startswith("newsbot: not starting: ") and line.endswith("Nothing was written.")
+    assert "Traceback" not in result.log
+    assert list(elsewhere.iterdir()) == []

@@ -15,6 +15,7 @@ from newsbot.tree import SiteTree
 logger = logging.getLogger(__name__)
 
 EXIT_BUSY = 75  # EX_TEMPFAIL: cron and CI read it as "try again later"
+EXIT_CANTCREAT = 73  # EX_CANTCREAT: the output tree cannot be written
 
 
 class Command(ScrapyCrawl):
@@ -26,10 +27,18 @@ class Command(ScrapyCrawl):
         tree = SiteTree(Path(self.settings.get("NEWSBOT_OUTPUT_DIR") or "output"))
         lock = TreeLock(tree.root)
         try:
-            lock.acquire()
+            problem = tree.unusable()
+            if problem is None:
+                lock.acquire()
         except TreeBusy as exc:
             sys.stderr.write(f"newsbot: not starting: {exc}. Nothing was written.\n")
             self.exitcode = EXIT_BUSY
+            return
+        except OSError as exc:  # the tree cannot be created or opened (permissions, a file)
+            problem = f"{tree.root}: {exc.strerror or exc}"
+        if problem is not None:
+            sys.stderr.write(f"newsbot: not starting: {problem}. Nothing was written.\n")
+            self.exitcode = EXIT_CANTCREAT
             return
         try:
             super().run(args, opts)
