@@ -247,7 +247,7 @@ def clean_body(raw: str, *, first_pass: bool = True) -> CleanedBody:
     cutter.run()
     html = html_blocks(_SANITIZER.clean(_serialize(root)))
     cuts = cutter.cuts
-    if first_pass and cutter.text_rules_apply(html):
+    if first_pass and _junk_words_left(html):
         # the junk's words were split by markup that is gone now (<font>, a comment, a hidden
         # span): a second pass sees them whole, so a rerun (or verify) finds nothing more
         again = clean_body(html, first_pass=False)
@@ -431,10 +431,6 @@ class _Cutter:
             for text in _WECHAT_TEXT(self.root):
                 self._wechat(text, judged)
 
-    def text_rules_apply(self, html: str) -> bool:
-        """Whether the cleaned ``html`` still holds the words a text rule looks for."""
-        return PROMO_MARK in html or all(mark in html for mark in WECHAT_MARKS)
-
     def _promo(self, text: etree._ElementUnicodeResult, judged: set[etree._Element]) -> None:
         block = self._block_of(text)
         if block is not None and block not in judged:
@@ -532,6 +528,11 @@ class _Cutter:
                 parent = el.getparent()
                 _empty(el)
                 el = parent
+
+
+def _junk_words_left(html: str) -> bool:
+    """Whether cleaned ``html`` still holds the words a text rule looks for."""
+    return PROMO_MARK in html or all(mark in html for mark in WECHAT_MARKS)
 
 
 def _with_content(root: etree._Element) -> set[etree._Element]:
@@ -723,9 +724,7 @@ def _is_hidden(el: etree._Element) -> bool:
 
 
 def _has_content(el: etree._Element) -> bool:
-    if any(part.strip() for part in el.itertext()):
-        return True
-    return any(child.tag in ("img", "table", "hr") for child in el.iter() if child is not el)
+    return el in _with_content(el)
 
 
 def _ancestor(el: etree._Element, tag: str, default: etree._Element) -> etree._Element:

@@ -18,7 +18,7 @@ from pathlib import Path
 from newsbot.codes import parse_input
 from newsbot.dates import parse_time
 from newsbot.frontmatter import FrontMatterError, Scalar, has_aliases, read_scalars
-from newsbot.posts import OLD_POSTS_DIR, POSTS_DIR
+from newsbot.posts import OLD_POSTS_DIR, POSTS_DIR, source_from_tag
 
 __all__ = [
     "MAX_OLD_POST",
@@ -45,7 +45,6 @@ _OWN_LINK = re.compile(r"<([^<>\s]*)>")
 _BACKLINKS = "[返回"  # the old system's last line(s): [返回SOURCE新闻](...)｜[返回首页](...)
 _KEY = re.compile(r"[A-Za-z_][\w-]*")
 _BLOCK_INDICATOR = re.compile(r"[>|][-+0-9]{0,2}")
-_TAG_SUFFIX = "新闻"
 # Free text the old scripts concatenated into the YAML unescaped: where YAML reads a " #" in one
 # as a comment, the raw line is the truth.
 _FREE_TEXT = ("title", "tags", "categories", "category")
@@ -337,8 +336,9 @@ def read_old_post(text: str, filename: str) -> OldPost:
             link_error = f"its link line <{link}> names no article ({exc})"
     title = fields.get("title")
     source = fields.get("tags")
-    if source and source.endswith(_TAG_SUFFIX):
-        source = source[: -len(_TAG_SUFFIX)]  # "新闻" alone: the old site's empty source
+    if source:
+        bare = source_from_tag(source)  # "新闻" alone: the old site's empty source
+        source = source if bare is None else bare
     return OldPost(
         code=code,
         title=" ".join(title.split()) or None if title else None,

@@ -24,6 +24,7 @@ __all__ = [
     "render_category",
     "backlinks_line",
     "tag_for",
+    "source_from_tag",
 ]
 
 POSTS_DIR = "_posts"
@@ -31,6 +32,7 @@ OLD_POSTS_DIR = "old_post"
 CATEGORY_DIR = "category"
 
 _POST_NAME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})-(NW[0-9]{18})\.md")
+_TAG_SUFFIX = "新闻"
 _LIQUID_OPEN = re.compile(r"\{(?=[{%])")
 
 
@@ -40,7 +42,16 @@ def tag_for(source: str) -> str:
     >>> tag_for("中国日报网")
     '中国日报网新闻'
     """
-    return f"{source}新闻"
+    return f"{source}{_TAG_SUFFIX}"
+
+
+def source_from_tag(tag: str) -> str | None:
+    """The source a tag was made from (:func:`tag_for` undone), or ``None`` if it is no tag.
+
+    >>> source_from_tag("中国日报网新闻"), source_from_tag("新闻"), source_from_tag("其他")
+    ('中国日报网', '', None)
+    """
+    return tag[: -len(_TAG_SUFFIX)] if tag.endswith(_TAG_SUFFIX) else None
 
 
 def post_filename(code: str, date: datetime) -> str:

@@ -20,7 +20,7 @@ from newsbot.posts import (
     POSTS_DIR,
     backlinks_line,
     parse_post_filename,
-    tag_for,
+    source_from_tag,
 )
 from newsbot.slugs import MAX_SLUG, is_slug
 
@@ -32,7 +32,6 @@ _LOOSE_NAME = re.compile(
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})?-?(?:NW)?(?P<id>[0-9]{18})\.md", re.IGNORECASE
 )
 _SHARE = re.compile(r"<(https?:)?//[^>\s]+>")
-_TAG_SUFFIX = tag_for("")
 
 
 @dataclass(frozen=True)
@@ -185,9 +184,10 @@ def _verify_backlinks(path: Path, rest: list[str], slug: str, tag: str) -> Itera
             "back-links are not one line [返回TAG](SITE/category/SLUG.html)｜[返回首页](SITE/)",
         )
         return
-    if not tag.endswith(_TAG_SUFFIX):
+    source = source_from_tag(tag)
+    if source is None:
         return  # the tag itself is reported by the front matter checks
-    expected = backlinks_line(tag[: -len(_TAG_SUFFIX)], slug, site)
+    expected = backlinks_line(source, slug, site)
     if line != expected:
         yield Problem(
             path,

@@ -31,8 +31,10 @@ class CleanBodyPipeline:
         raw = adapter.get("body")
         if not raw:
             return item
-        if self.max_body and len(raw) > self.max_body // 4 and len(raw.encode()) > self.max_body:
-            raise BodyTooLarge(str(adapter.get("code")), len(raw.encode()), self.max_body)
+        if self.max_body and len(raw) > self.max_body // 4:  # 4 bytes a character at most
+            size = len(raw.encode("utf-8", "surrogatepass"))
+            if size > self.max_body:
+                raise BodyTooLarge(str(adapter.get("code")), size, self.max_body)
         try:
             cleaned = clean_body(raw)
         except UnreadableBody as exc:

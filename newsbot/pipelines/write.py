@@ -19,7 +19,7 @@ from newsbot.exporters import PostExporter
 from newsbot.fileio import remove_stale_temps, write_if_changed
 from newsbot.frontmatter import FrontMatterError, split_front_matter
 from newsbot.items import VerbatimFile
-from newsbot.posts import POSTS_DIR, post_filename, render_category, tag_for
+from newsbot.posts import POSTS_DIR, post_filename, render_category, source_from_tag, tag_for
 from newsbot.slugs import is_slug
 from newsbot.tree import PostRecord, SiteTree, read_record
 
@@ -151,16 +151,9 @@ class PostWriterPipeline:
                 self.crawler.stats.inc_value(stats.DATE_KEPT)
                 logger.info("%s: no time upstream; kept the post's %s", code, shown)
         tag, slug = front.get("tags"), front.get("categories")
-        suffix = tag_for("")
-        if (
-            "source" in adapter["fallbacks"]
-            and isinstance(tag, str)
-            and tag.endswith(suffix)
-            and len(tag) > len(suffix)
-            and isinstance(slug, str)
-            and is_slug(slug)
-        ):
-            adapter["source"], adapter["slug"] = tag[: -len(suffix)], slug
+        source = source_from_tag(tag) if isinstance(tag, str) else None
+        if "source" in adapter["fallbacks"] and source and isinstance(slug, str) and is_slug(slug):
+            adapter["source"], adapter["slug"] = source, slug
             self.crawler.stats.inc_value(stats.SOURCE_KEPT)
             logger.info("%s: no source upstream; kept the post's %s", code, tag)
 
