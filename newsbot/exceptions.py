@@ -46,3 +46,12 @@ class BodyTooLarge(DropItem):
     def __init__(self, code: str, size: int, limit: int):
         super().__init__(f"{code}: body of {size} bytes is over NEWSBOT_MAX_BODY ({limit})")
         self.code = code
+
+
+class PostNotWritten(DropItem):
+    """The post's file could not be written (a full disk, a permission): the article is lost for
+    this run, and the run fails with exit status 74."""
+
+    def __init__(self, code: str, path: str, detail: str):
+        super().__init__(f"{code}: {path} not written: {detail}")
+        self.code = code

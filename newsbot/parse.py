@@ -215,8 +215,29 @@ def text_fields(payload: Any) -> ArticleFields:
         raise UpstreamError("not_object", f"a JSON {type(record).__name__}, not an object")
     found = record_fields(record)
     if found.body is None:
+        shell = error_message(payload)
+        if shell is not None:
+            raise UpstreamError("error_shell", shell)
         raise UpstreamError("no_text", "the answer has no article text")
     return found
+
+
+def error_message(payload: Any) -> str | None:
+    """The message of an error shell (an answer that is only a status and a message), if it is one.
+
+    >>> error_message({"code": 0, "message": "Required String parameter 'req_trace' is not present"})
+    "Required String parameter 'req_trace' is not present"
+    >>> error_message({"data": {"list": []}, "message": "ok"}) is None
+    True
+    """
+    if not isinstance(payload, Mapping):
+        return None
+    folded = _fold(payload)
+    if any(isinstance(folded.get(key), (Mapping, list)) and folded.get(key) for key in folded):
+        return None  # it carries data: not a shell
+    message = _first(folded, ("message", "msg", "errmsg", "error", "errormessage"))
+    text = _text(message) if isinstance(message, str) else None
+    return text[:200] if text else None
 
 
 def article_page_fields(html: str) -> ArticleFields:
@@ -282,6 +303,9 @@ def listing_entries(payload: Any) -> tuple[list[ListingEntry], list[str]]:
     """
     items = _find_list(payload)
     if items is None:
+        shell = error_message(payload)
+        if shell is not None:
+            raise UpstreamError("error_shell", shell)
         raise UpstreamError("no_list", "the answer holds no list of articles")
     entries: list[ListingEntry] = []
     bad: list[str] = []

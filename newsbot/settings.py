@@ -33,15 +33,25 @@ NEWSBOT_DEFAULT_SOURCE = "东方财富网"
 # Item fields written as front matter: the contract's, then extras (default: stocks).
 NEWSBOT_POST_FIELDS = ["code", "title", "date", "slug", "source", "body", "stocks", "listing_hash"]
 
-# Write the run's stats as JSON here when it ends (for monitoring); empty: off.
+# Write the run's stats here when it ends (for monitoring): JSON, or Prometheus text format when
+# the name ends in .prom (node_exporter's textfile collector); empty: off.
 NEWSBOT_STATS_FILE = ""
+# The run fails (exit 65 or 69) when more than this fraction of the articles it fetched failed.
+NEWSBOT_MAX_FAILED_FRACTION = 0.5
+
+# The run's verdict comes from spidermon monitors (newsbot/monitors.py); spidermon's notifiers
+# (Slack, Telegram, Discord, email, Sentry) are enabled by their own SPIDERMON_ settings.
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["newsbot.monitors.RunMonitors"]
 
 EXTENSIONS = {
     "newsbot.extensions.quietlog.QuietLog": 0,
     "newsbot.extensions.rotate.RotateOldPosts": 500,
     "newsbot.extensions.report.MigrationReport": 800,
+    # the order their spider_closed handlers run in: counts, verdict, summary line, stats file
+    "spidermon.contrib.scrapy.extensions.Spidermon": 850,
+    "newsbot.extensions.summary.RunSummary": 880,
     "newsbot.extensions.statsfile.StatsFile": 900,
-    "newsbot.extensions.summary.RunSummary": 910,
 }
 DOWNLOADER_MIDDLEWARES = {
     "newsbot.middlewares.RetryBackoff": 560,  # after RetryMiddleware (550) has re-queued

@@ -8,6 +8,7 @@ INPUT_ACCEPTED = f"{PREFIX}/input/accepted"
 INPUT_INVALID = f"{PREFIX}/input/invalid"
 INPUT_DUPLICATE = f"{PREFIX}/input/duplicate"
 
+LISTING_REQUESTED = f"{PREFIX}/listing/requested"  # listing pages asked for
 LISTING_PAGES = f"{PREFIX}/listing/pages"
 LISTING_ENTRIES = f"{PREFIX}/listing/entries"
 LISTING_UNCHANGED = f"{PREFIX}/listing/unchanged"
@@ -26,6 +27,8 @@ POSTS_MOVED = f"{PREFIX}/posts/moved"
 FILES_COPIED = f"{PREFIX}/files/copied"
 POSTS_DUPLICATE_REMOVED = f"{PREFIX}/posts/duplicate_removed"
 POSTS_ROTATED = f"{PREFIX}/posts/rotated"
+POSTS_FAILED = f"{PREFIX}/posts/failed"  # a post that could not be written (OSError)
+ROTATE_FAILED = f"{PREFIX}/posts/rotate_failed"
 CATEGORIES_WRITTEN = f"{PREFIX}/categories/written"
 CATEGORIES_UNCHANGED = f"{PREFIX}/categories/unchanged"
 CATEGORIES_FAILED = f"{PREFIX}/categories/failed"
@@ -33,6 +36,10 @@ SOURCE_DEFAULTED = f"{PREFIX}/source/defaulted"
 DATE_FROM_CODE = f"{PREFIX}/date/from_code"
 DATE_KEPT = f"{PREFIX}/date/kept"  # a fallback date not written over the post's real one
 SOURCE_KEPT = f"{PREFIX}/source/kept"
+# The run's verdict (newsbot.verdict): its exit status and reason, set by the monitors.
+VERDICT_EXIT_CODE = f"{PREFIX}/verdict/exit_code"
+VERDICT_REASON = f"{PREFIX}/verdict/reason"
+SUCCESS = f"{PREFIX}/verdict/success"  # 1 or 0
 
 
 def upstream_error(reason: str) -> str:
@@ -59,3 +66,8 @@ def migrate_outcome(outcome: str) -> str:
 def migrate_failed(reason: str) -> str:
     """The key counting old files that failed for ``reason`` (``symlink``, ``undecodable``...)."""
     return f"{PREFIX}/migrate/failed/{reason}"
+
+
+def item_error(exception: str) -> str:
+    """The key counting items an item pipeline raised ``exception`` on (a bug: the item is lost)."""
+    return f"{PREFIX}/item_error/{exception}"

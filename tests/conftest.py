@@ -122,7 +122,8 @@ def crawl(crawl_settings):
             timeout=timeout,
             env=CRAWL_ENV,
         )
-        stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
+        json_stats = stats_file.exists() and stats_file.suffix != ".prom"
+        stats = json.loads(stats_file.read_text()) if json_stats else {}
         return CrawlResult(proc.returncode, proc.stderr, stats, Path(merged["NEWSBOT_OUTPUT_DIR"]))
 
     return run

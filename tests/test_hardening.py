@@ -15,6 +15,7 @@ import pytest
 
 from newsbot.fileio import TEMP_PREFIX
 from newsbot.frontmatter import split_front_matter
+from newsbot.verdict import UNREADABLE
 from newsbot.verify import verify_post, verify_tree
 from tests.conftest import CRAWL_ENV, PROJECT, crawl_command
 
@@ -85,7 +86,9 @@ def faulty(upstream: Path) -> Path:
 def test_each_fault_alone(crawl, faulty, code):
     reason = FAULTS[code][0]
     result = crawl("share", f"codes={code}", settings={"DOWNLOAD_TIMEOUT": "2"})
-    assert result.returncode == 0, result.log
+    # its one article failed: the run did not do its job, and says which way
+    assert result.returncode == (65 if reason in UNREADABLE else 69), result.log
+    assert f"verdict=failed (1 of 1 articles failed ({reason}=1))" in result.log
     assert result.stats[f"newsbot/upstream_error/{reason}"] == 1
     assert any(
         code in line and reason in line and ("WARNING" in line or "ERROR" in line)
@@ -98,7 +101,9 @@ def test_every_fault_at_once_writes_every_good_article_and_nothing_else(crawl, f
     codes = [*FAULTS, *GOOD]
     random.Random(7).shuffle(codes)
     result = crawl("share", f"codes={','.join(codes)}", settings={"DOWNLOAD_TIMEOUT": "2"})
-    assert result.returncode == 0, result.log
+    # 14 of 18 failed, 7 unreadable and 7 unavailable: the tie is named unavailable
+    assert result.returncode == 69, result.log
+    assert "verdict=failed (14 of 18 articles failed (no_text=3 connection_lost=1 " in result.log
     posts = result.posts()
     assert sorted(posts) == sorted(GOOD)
     for code, (title, *_) in GOOD.items():
@@ -225,7 +230,7 @@ HOSTILE_INPUTS = [
 def test_crafted_inputs_never_leave_the_tree(crawl, faulty, tmp_path):
     outside_before = sorted(p for p in tmp_path.rglob("*") if "output" not in p.parts)
     result = crawl("share", f"urls={','.join(HOSTILE_INPUTS)}")
-    assert result.returncode == 0
+    assert result.returncode == 64  # not one of them is valid input
     assert result.stats["newsbot/input/invalid"] == len(HOSTILE_INPUTS)
     for value in HOSTILE_INPUTS:
         assert f"skipped input {value!r}" in result.log

@@ -8,14 +8,16 @@ import sys
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.exceptions import UsageError
 
+from newsbot import stats, verdict
 from newsbot.lock import TreeBusy, TreeLock
 from newsbot.tree import SiteTree
 
 logger = logging.getLogger(__name__)
 
-EXIT_BUSY = 75  # EX_TEMPFAIL: cron and CI read it as "try again later"
-EXIT_CANTCREAT = 73  # EX_CANTCREAT: the output tree cannot be written
+EXIT_BUSY = verdict.EX_TEMPFAIL  # cron and CI read it as "try again later"
+EXIT_CANTCREAT = verdict.EX_CANTCREAT  # the output tree cannot be written
 
 
 class Command(ScrapyCrawl):
@@ -41,6 +43,19 @@ class Command(ScrapyCrawl):
             self.exitcode = EXIT_CANTCREAT
             return
         try:
-            super().run(args, opts)
+            self._crawl(args, opts)
         finally:
             lock.release()
+
+    def _crawl(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give one spider: scrapy crawl SPIDER")
+        assert self.crawler_process is not None
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+            return
+        # the verdict the monitors left in the stats (newsbot.verdict): 0, or a sysexits status
+        self.exitcode = verdict.count(crawler.stats.get_stats(), stats.VERDICT_EXIT_CODE)

@@ -42,7 +42,12 @@ class RotateOldPosts:
         if not getattr(spider, "rotates", False):
             return
         cutoff = datetime.now(CHINA).date() - timedelta(days=self.keep_days)
-        moves = self.tree.rotate(cutoff)
+        try:
+            moves = self.tree.rotate(cutoff)
+        except OSError as exc:  # the posts stay where they are, for the next run; exit 74
+            self.crawler.stats.inc_value(stats.ROTATE_FAILED)
+            logger.error("old posts not rotated to old_post/: %s", exc)
+            return
         self.crawler.stats.inc_value(stats.POSTS_ROTATED, len(moves), start=0)
         for source, target in moves:
             logger.info("rotated %s -> %s", source, target)

@@ -15,6 +15,7 @@ from scrapy.exceptions import NotConfigured
 
 from newsbot import stats
 from newsbot.dates import parse_time
+from newsbot.exceptions import PostNotWritten
 from newsbot.exporters import PostExporter
 from newsbot.fileio import remove_stale_temps, write_if_changed
 from newsbot.frontmatter import FrontMatterError, split_front_matter
@@ -110,11 +111,17 @@ class PostWriterPipeline:
         exporter.export_item(item)
         exporter.finish_exporting()
         previous = record.path if record else None
-        written = write_if_changed(
-            target, buffer.getvalue(), fsync=self.fsync, new=previous is None
-        )
+        try:
+            written = write_if_changed(
+                target, buffer.getvalue(), fsync=self.fsync, new=previous is None
+            )
+            if previous is not None and previous != target:
+                previous.unlink(missing_ok=True)
+        except OSError as exc:  # a full disk, a read-only mount: this post, counted; exit 74
+            self.crawler.stats.inc_value(stats.POSTS_FAILED)
+            logger.error("%s: post %s not written: %s", code, target, exc.strerror or exc)
+            raise PostNotWritten(code, str(target), exc.strerror or str(exc)) from None
         if previous is not None and previous != target:
-            previous.unlink(missing_ok=True)
             self.crawler.stats.inc_value(stats.POSTS_MOVED)
             logger.info("%s: moved %s -> %s", code, previous, target)
         if previous is None:

@@ -74,14 +74,26 @@ class ListingSpider(ArticleSpider):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        if api not in APIS:
-            raise ValueError(f"-a api={api!r}: use one of {', '.join(APIS)}")
+        # checked in start(), where a bad argument is one line and exit 64, not a traceback
+        self.arguments = {"api": api, "pages": pages, "page_size": page_size, "count": count}
         self.api = api
         self.columns_arg = columns
-        self.pages = int(pages)
-        self.page_size = int(page_size)
-        self.count = int(count) if count else int(page_size) * int(pages)
         self.market = market
+
+    def _read_arguments(self) -> None:
+        if self.api not in APIS:
+            raise ValueError(f"-a api={self.api!r}: use one of {', '.join(APIS)}")
+        numbers = {}
+        for name in ("pages", "page_size", "count"):
+            value = self.arguments[name]
+            if name == "count" and not value:
+                continue
+            if not value.isascii() or not value.isdigit() or not 0 < int(value) <= 10_000:
+                raise ValueError(f"-a {name}={value!r}: give a whole number from 1 to 10000")
+            numbers[name] = int(value)
+        self.pages = numbers["pages"]
+        self.page_size = numbers["page_size"]
+        self.count = numbers.get("count", self.page_size * self.pages)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ListingSpider:
@@ -130,9 +142,18 @@ class ListingSpider(ArticleSpider):
         return [f"{base}?" + urlencode({"type": kind, "count": self.count, "newsid": 1})]
 
     async def start(self) -> AsyncIterator[Any]:
+        try:
+            self._read_arguments()
+            urls = self.listing_urls()
+        except ValueError as exc:
+            self.crawler.stats.inc_value(stats.INPUT_INVALID)
+            logger.error("nothing to list: %s", exc)
+            return
         self.known = self.tree.index() if self.incremental else {}
         self.seen: set[str] = set()
-        for url in self.listing_urls():
+        for url in urls:
+            self.crawler.stats.inc_value(stats.INPUT_ACCEPTED)
+            self.crawler.stats.inc_value(stats.LISTING_REQUESTED)
             yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:

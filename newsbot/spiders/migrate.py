@@ -39,9 +39,7 @@ class MigrateSpider(ArticleSpider):
 
     def __init__(self, src: str = "", report: str = "", **kwargs: Any):
         super().__init__(**kwargs)
-        if not src:
-            raise ValueError("scrapy crawl migrate needs -a src=PATH (an old site or posts folder)")
-        self.src = Path(src)
+        self.src = Path(src) if src else None
         self.report_path = report
         self.sources: list[str] = []
 
@@ -52,8 +50,12 @@ class MigrateSpider(ArticleSpider):
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
-        if not self.src.is_dir():
-            logger.error("-a src=%s is not a folder", self.src)
+        if self.src is None or not self.src.is_dir():
+            self.crawler.stats.inc_value(stats.INPUT_INVALID)
+            if self.src is None:
+                logger.error("nothing to migrate: give -a src=PATH (an old site or posts folder)")
+            else:
+                logger.error("nothing to migrate: -a src=%s is not a folder", self.src)
             return
         src = self.src.resolve()
         files = find_old_files(src)
@@ -61,6 +63,9 @@ class MigrateSpider(ArticleSpider):
         shared = duplicates(claims)
         self.sources = [str(old.path) for old in files]  # each gets a line, should the run end
         self.crawler.stats.set_value(stats.MIGRATE_FILES, len(files))
+        self.crawler.stats.set_value(stats.INPUT_ACCEPTED, len(files))
+        if not files:
+            logger.error("nothing to migrate: no *.md file in %s", self.src)
         for old in files:
             if old.problem:
                 self._failed(old.path, old.problem, old.detail)

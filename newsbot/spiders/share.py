@@ -30,6 +30,7 @@ class ShareSpider(ArticleSpider):
             try:
                 inputs += read_inputs(Path(self.input_file).read_text(encoding="utf-8-sig"))
             except (OSError, UnicodeDecodeError) as exc:
+                self.crawler.stats.inc_value(stats.INPUT_INVALID)
                 logger.error("cannot read -a file=%s: %s", self.input_file, exc)
         if not inputs:
             logger.error("nothing to crawl: give -a urls=..., -a codes=... or -a file=...")
