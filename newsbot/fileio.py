@@ -42,14 +42,20 @@ def write_if_changed(path: Path, data: bytes, *, fsync: bool = False, new: bool 
 
     ``new``: the caller knows the file does not exist yet, so it is not read first.
     """
-    if not new:
-        try:
-            if path.read_bytes() == data:
-                return False
-        except FileNotFoundError:
-            pass
+    if not new and same_bytes(path, data):
+        return False
     write_atomic(path, data, fsync=fsync)
     return True
+
+
+def same_bytes(path: Path, data: bytes) -> bool:
+    """Whether ``path`` exists and holds exactly ``data`` (a size check first: no read if not)."""
+    try:
+        if path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except (FileNotFoundError, NotADirectoryError):
+        return False
 
 
 def remove_stale_temps(folder: Path) -> int:

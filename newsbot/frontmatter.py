@@ -203,6 +203,8 @@ def read_scalars(block: str) -> dict[str, Scalar]:
             fields[key.value] = _scalar(next(events), events, lines)
     except yaml.YAMLError as exc:
         raise FrontMatterError(_yaml_problem(exc)) from None
+    except IndexError:  # YAML breaks lines at U+2028 and NEL too: its line numbers are not ours
+        raise FrontMatterError("front matter has line breaks other than \\n") from None
     raise FrontMatterError("front matter is not closed")
 
 

@@ -17,9 +17,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.utils.misc import load_object
 from spidermon import Action, Monitor, MonitorSuite, monitors
-from spidermon.exceptions import NotConfigured
 
-from newsbot import stats, verdict
+from newsbot import config, stats, verdict
 from newsbot.verdict import Finding
 
 logger = logging.getLogger(__name__)
@@ -34,7 +33,6 @@ warnings.filterwarnings(
     "ignore", r"Spider\.log\(\) is deprecated", ScrapyDeprecationWarning, r"spidermon\."
 )
 
-EX_SOFTWARE = 70  # a monitor itself raised: a bug, never a green run
 
 # spidermon's notifiers, each on when the setting that says where to send is set (or its FAKE,
 # which logs the message instead of sending it).
@@ -73,7 +71,7 @@ class RunMonitor(Monitor):
 
     @monitors.name("Most articles were fetched and written")
     def test_articles(self) -> None:
-        fraction = self.data.crawler.settings.getfloat("NEWSBOT_MAX_FAILED_FRACTION")
+        fraction = config.max_failed_fraction(self.data.crawler.settings)
         self._expect_none(verdict.articles_failed(self.data.stats, fraction))
 
 
@@ -87,7 +85,7 @@ class VerdictAction(Action):
             name = getattr(monitor, "_testMethodName", "")  # method_name is the display name
             finding = getattr(monitor, "finding", None)
             if finding is None:  # the monitor raised instead of failing: say so, loudly
-                finding = Finding(EX_SOFTWARE, f"monitor {name or monitor} raised")
+                finding = Finding(verdict.EX_SOFTWARE, f"monitor {name or monitor} raised")
             rank = RunMonitor.ORDER.index(name) if name in RunMonitor.ORDER else -1
             findings.append((rank, finding))
         record(self.data.crawler, verdict.verdict([f for _, f in sorted(findings, key=_rank)]))
@@ -117,11 +115,11 @@ class RunMonitors(MonitorSuite):
         for setting, path in NOTIFIERS:
             fake = _FAKE.get(setting, setting.split("_")[0] + "_FAKE")
             settings = crawler.settings
-            if not settings.get(f"SPIDERMON_{setting}") and not settings.getbool(f"SPIDERMON_{fake}"):
+            if not settings.get(f"SPIDERMON_{setting}") and not settings.get(f"SPIDERMON_{fake}"):
                 continue
             try:
                 self.add_monitors_failed_action(load_object(path))
-            except (NotConfigured, ImportError) as exc:  # one notifier lost, never the verdict
+            except Exception as exc:  # noqa: BLE001 (a bad setting, a missing package: that notifier only)
                 logger.error("spidermon notifier %s not enabled: %s", path.rsplit(".", 1)[1], exc)
             else:
                 logger.info("spidermon notifier %s enabled", path.rsplit(".", 1)[1])

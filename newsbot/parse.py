@@ -227,17 +227,21 @@ def error_message(payload: Any) -> str | None:
 
     >>> error_message({"code": 0, "message": "Required String parameter 'req_trace' is not present"})
     "Required String parameter 'req_trace' is not present"
-    >>> error_message({"data": {"list": []}, "message": "ok"}) is None
-    True
+    >>> error_message({"error": {"code": 403, "msg": "forbidden"}}), error_message([1]) is None
+    ('forbidden', True)
+
+    Only asked of an answer that held no list or text: its message is what it said instead.
     """
     if not isinstance(payload, Mapping):
         return None
     folded = _fold(payload)
-    if any(isinstance(folded.get(key), (Mapping, list)) and folded.get(key) for key in folded):
-        return None  # it carries data: not a shell
-    message = _first(folded, ("message", "msg", "errmsg", "error", "errormessage"))
-    text = _text(message) if isinstance(message, str) else None
-    return text[:200] if text else None
+    places = [folded] + [_fold(v) for k in ("error", "data", "result") if isinstance(v := folded.get(k), Mapping)]
+    for place in places:
+        message = _first(place, ("message", "msg", "errmsg", "error", "errormessage"))
+        text = _text(message) if isinstance(message, str) else None
+        if text:
+            return text[:200]
+    return None
 
 
 def article_page_fields(html: str) -> ArticleFields:

@@ -15,6 +15,7 @@ LISTING_UNCHANGED = f"{PREFIX}/listing/unchanged"
 LISTING_BAD_ENTRY = f"{PREFIX}/listing/bad_entry"
 
 MIGRATE_FILES = f"{PREFIX}/migrate/files"
+REPORT_FAILED = f"{PREFIX}/migrate/report_failed"  # the -a report=FILE could not be written
 
 TEXT_FETCHED = f"{PREFIX}/text/fetched"
 ARTICLE_PAGE_FETCHED = f"{PREFIX}/article_page/fetched"
@@ -29,6 +30,7 @@ POSTS_DUPLICATE_REMOVED = f"{PREFIX}/posts/duplicate_removed"
 POSTS_ROTATED = f"{PREFIX}/posts/rotated"
 POSTS_FAILED = f"{PREFIX}/posts/failed"  # a post that could not be written (OSError)
 ROTATE_FAILED = f"{PREFIX}/posts/rotate_failed"
+INDEX_FAILED = f"{PREFIX}/index/failed"  # .newsbot/index.json not saved
 CATEGORIES_WRITTEN = f"{PREFIX}/categories/written"
 CATEGORIES_UNCHANGED = f"{PREFIX}/categories/unchanged"
 CATEGORIES_FAILED = f"{PREFIX}/categories/failed"

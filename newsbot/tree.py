@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from newsbot.fileio import TEMP_PREFIX
 from newsbot.frontmatter import FrontMatterError, front_matter_block, read_scalars
 from newsbot.posts import CATEGORY_DIR, OLD_POSTS_DIR, POSTS_DIR, parse_post_filename
 
@@ -65,6 +68,14 @@ class SiteTree:
                 return f"{folder} is not a folder"
         return None
 
+    def probe(self) -> None:
+        """Raise ``OSError`` unless a file can be created in the tree (a read-only mount, an
+        immutable folder): found before starting, it is one line and exit 73."""
+        self.posts.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=self.root)
+        os.close(fd)
+        os.unlink(name)
+
     def category_page(self, slug: str) -> Path:
         return self.inside(self.categories / f"{slug}.html")
 
@@ -86,13 +97,6 @@ class SiteTree:
         named by the contract (an announcement kept from an old site)."""
         for path in self.post_files():
             yield read_record(path)
-
-    def index(self) -> dict[str, PostRecord]:
-        """Code to record of every contract-named post: the state incremental runs rely on.
-
-        Should one article have several files (a tree edited by hand), the one in ``_posts/`` wins.
-        """
-        return {record.code: record for record in self.records() if record.code}
 
     def rotate(self, cutoff: date) -> list[tuple[Path, Path]]:
         """Move posts dated before ``cutoff`` from ``_posts/`` to ``old_post/``; the moves made."""
@@ -119,7 +123,7 @@ def read_record(path: Path) -> PostRecord:
     parsed = parse_post_filename(path.name)
     code = parsed[1] if parsed else ""
     try:
-        block, _ = front_matter_block(path.read_text(encoding="utf-8"))
+        block, _ = front_matter_block(read_head(path))
         front = read_scalars(block)
     except (OSError, UnicodeDecodeError, FrontMatterError) as exc:
         logger.warning("%s: unreadable post %s (%s); it will be fetched again", code, path, exc)
@@ -138,3 +142,25 @@ def read_record(path: Path) -> PostRecord:
         tag=text("tags"),
         listing_hash=text("listing_hash"),
     )
+
+
+# Front matter is a few hundred bytes; a post's head is read up to this, never a whole huge file.
+HEAD_BYTES = 1 << 20
+
+
+def read_head(path: Path) -> str:
+    """The start of a post file, as text: a regular file only (a FIFO or a device named like a
+    post would block or never end), opened without following a symlink.
+
+    >>> read_head(Path("/dev/null"))
+    Traceback (most recent call last):
+    ...
+    OSError: /dev/null is not a regular file
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        head = handle.read(HEAD_BYTES)
+    # a multibyte character cut at the limit is not the file's fault
+    return head.decode("utf-8", errors="strict" if len(head) < HEAD_BYTES else "ignore")

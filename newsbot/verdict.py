@@ -17,6 +17,7 @@ EX_OK = 0
 EX_NOINPUT = 64  # EX_USAGE: no valid input at all
 EX_DATAERR = 65  # upstream answered, but not with anything newsbot can read
 EX_UNAVAILABLE = 69  # upstream did not answer
+EX_SOFTWARE = 70  # no verdict: the run was stopped before its end, or a monitor failed to run
 EX_CANTCREAT = 73  # the output tree cannot be written (found before starting)
 EX_IOERR = 74  # a post, category page or rotation failed to write during the run
 EX_TEMPFAIL = 75  # another run holds the output tree
@@ -28,6 +29,9 @@ UNREADABLE = frozenset(
      "error_shell", "unreadable"}
 )  # fmt: skip
 DROPPED = "item_dropped_reasons_count/"
+WRITE_FAILURES = (
+    stats.POSTS_FAILED, stats.CATEGORIES_FAILED, stats.ROTATE_FAILED, stats.INDEX_FAILED, stats.REPORT_FAILED
+)  # fmt: skip
 SPIDER_EXCEPTIONS = "spider_exceptions/"
 
 
@@ -79,7 +83,7 @@ def tree_not_written(values: Stats) -> Finding | None:
     """
     failed = {
         key.removeprefix(f"{stats.PREFIX}/"): count(values, key)
-        for key in (stats.POSTS_FAILED, stats.CATEGORIES_FAILED, stats.ROTATE_FAILED)
+        for key in WRITE_FAILURES
         if count(values, key)
     }
     if not failed:
@@ -127,6 +131,8 @@ def articles_failed(values: Stats, max_fraction: float = 0.5) -> Finding | None:
     >>> articles_failed({"newsbot/posts/new": 2, "item_dropped_reasons_count/EmptyBody": 1}) is None
     True
     """
+    if stats.MIGRATE_FILES in values:
+        return _old_files_failed(values, max_fraction)
     upstream = counts_under(values, stats.upstream_error(""))
     unreadable = {k: v for k, v in upstream.items() if k in UNREADABLE}
     unreadable.update(counts_under(values, DROPPED))
@@ -144,6 +150,25 @@ def articles_failed(values: Stats, max_fraction: float = 0.5) -> Finding | None:
     detail = _detail({**unreadable, **unavailable})
     code = EX_UNAVAILABLE if sum(unavailable.values()) >= sum(unreadable.values()) else EX_DATAERR
     return Finding(code, f"{failed} of {done} articles failed ({detail})")
+
+
+def _old_files_failed(values: Stats, max_fraction: float) -> Finding | None:
+    """migrate is judged by its files (each has one outcome in the report): more than
+    ``max_fraction`` of them failed or were duplicates.
+
+    >>> _old_files_failed({"newsbot/migrate/files": 2, "newsbot/migrate/failed": 2,
+    ...     "newsbot/migrate/failed/symlink": 1, "newsbot/migrate/failed/undecodable": 1}, 0.5)
+    Finding(exit_code=65, reason='2 of 2 old files failed (symlink=1 undecodable=1)')
+    """
+    outcomes = counts_under(values, stats.migrate_outcome(""))
+    reasons = counts_under(values, stats.migrate_failed(""))
+    if outcomes.get("duplicate"):
+        reasons["duplicate"] = outcomes["duplicate"]
+    failed = outcomes.get("failed", 0) + outcomes.get("duplicate", 0)
+    done = sum(v for k, v in outcomes.items() if "/" not in k and k not in ("files", "report_failed"))
+    if not failed or failed <= max_fraction * done:
+        return None
+    return Finding(EX_DATAERR, f"{failed} of {done} old files failed ({_detail(reasons)})")
 
 
 def judge(values: Stats, max_fraction: float = 0.5) -> list[Finding]:

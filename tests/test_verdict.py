@@ -4,12 +4,16 @@ class alone and all at once, checking the files, the summary line, the stats and
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import CRAWL_ENV, PROJECT, crawl_command
 from tests.test_listing_crawl import Upstream, article
 
 SHELL = '{"code":0,"message":"Required String parameter \'req_trace\' is not present"}'
@@ -224,3 +228,89 @@ def test_the_stats_file_in_prometheus_format(crawl, upstream, tmp_path):
     families = {f.name: f for f in text_string_to_metric_families(prom.read_text())}
     assert families["newsbot_success"].samples[0].value == 0
     assert families["newsbot_verdict_exit_code"].samples[0].value == 65
+
+
+# -- what an attack on the verdict found -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("NEWSBOT_OUTPUT_DIR", "", "NEWSBOT_OUTPUT_DIR is empty"),  # an unset variable in a cron line
+        ("NEWSBOT_TEXT_URL", "http://127.0.0.1:9/x?id={cod}", "only {code} and {id} may be filled in"),
+        ("NEWSBOT_ARTICLE_URL", "127.0.0.1/a/{id}.html", "not an http(s) URL"),
+        ("NEWSBOT_MAX_FAILED_FRACTION", "abc", "give a number from 0 to 1"),
+    ],
+)
+def test_a_setting_slip_is_one_line_and_64(crawl, setting, value, said):
+    result = crawl("share", "codes=NW202202242288329527", settings={setting: value})
+    assert result.returncode == 64, result.log
+    line = result.log.splitlines()[-1]  # after Scrapy's start-up lines, before any crawling
+    assert line.startswith("newsbot: not starting: -s ") and said in line
+    assert "Traceback" not in result.log and "Spider opened" not in result.log
+
+
+def test_an_argument_named_like_a_method_is_refused(crawl):
+    result = crawl("share", "start=1", "codes=NW202202242288329527")
+    assert result.returncode == 64, result.log
+    assert "-a start=...: not an argument of this spider" in result.log
+
+
+def test_a_migrate_where_every_file_fails_is_65(crawl, tmp_path):
+    src = tmp_path / "old" / "_posts"
+    src.mkdir(parents=True)
+    (src / "2022-02-24-NW202202242288329527.md").write_bytes(b"---\ntitle: a\x00\n---\n")
+    (src / "2022-02-25-x.md").symlink_to("/etc/hostname")
+    result = crawl("migrate", f"src={tmp_path / 'old'}")
+    assert result.returncode == 65, result.log
+    line = summary(result)
+    assert "migrate/failed/symlink=1" in line and "migrate/failed/undecodable=1" in line
+    assert line.endswith("verdict=failed (2 of 2 old files failed (symlink=1 undecodable=1))")
+
+
+def test_a_listing_with_a_charset_that_is_no_text_is_still_read(crawl, upstream):
+    up, items = one_page(upstream, 2)
+    meta = {"headers": {"Content-Type": "application/json; charset=base64"}}
+    (up.root / "listing" / "columns-350-1.json.meta.json").write_text(json.dumps(meta))
+    result = crawl("listing")
+    assert result.returncode == 0, result.log
+    assert result.stats["newsbot/posts/new"] == 2
+
+
+def test_a_nested_error_shell_says_its_message(crawl, upstream):
+    (upstream / "listing").mkdir()
+    shell = {"data": None, "error": {"code": 403, "message": "访问受限，请稍后再试"}}
+    (upstream / "listing" / "columns-350-1.json").write_text(json.dumps(shell, ensure_ascii=False))
+    result = crawl("listing")
+    assert result.returncode == 65, result.log
+    assert "访问受限，请稍后再试" in result.log
+
+
+def test_a_notifier_setting_that_is_no_boolean_costs_only_the_notifier(crawl):
+    result = crawl("share", "urls=not-a-link", settings={"SPIDERMON_SLACK_FAKE": "maybe"})
+    assert result.returncode == 64, result.log
+    assert "spidermon notifier SendSlackMessageSpiderFinished not enabled" in result.log
+    assert summary(result).endswith("verdict=failed (no valid input (1 invalid))")
+
+
+def test_a_forced_shutdown_has_no_verdict_and_says_so(crawl_settings, upstream):
+    _, items = one_page(upstream, 6)
+    for item in items:
+        (upstream / "text" / f"NW{item['code']}.json.meta.json").write_text('{"delay": 3}')
+    proc = subprocess.Popen(
+        crawl_command("listing", (), crawl_settings(CONCURRENT_REQUESTS="2")),
+        cwd=PROJECT, env=CRAWL_ENV, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(upstream.parent.glob("stats.json")):
+        time.sleep(0.5)
+        if proc.poll() is not None:
+            break
+        if time.monotonic() > deadline - 57:  # the answers take 3 s: the run is mid-way
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGTERM)  # a second one forces Scrapy's unclean shutdown
+            break
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 70, err[-3000:]
+    assert "newsbot: the run was stopped before its end: no verdict." in err

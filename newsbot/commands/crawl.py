@@ -10,7 +10,7 @@ from pathlib import Path
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from newsbot import stats, verdict
+from newsbot import config, stats, verdict
 from newsbot.lock import TreeBusy, TreeLock
 from newsbot.tree import SiteTree
 
@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 EXIT_BUSY = verdict.EX_TEMPFAIL  # cron and CI read it as "try again later"
 EXIT_CANTCREAT = verdict.EX_CANTCREAT  # the output tree cannot be written
+EXIT_NO_VERDICT = verdict.EX_SOFTWARE  # the run ended without its end-of-run checks
 
 
 class Command(ScrapyCrawl):
@@ -26,12 +27,19 @@ class Command(ScrapyCrawl):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        tree = SiteTree(Path(self.settings.get("NEWSBOT_OUTPUT_DIR") or "output"))
+        slips = config.problems(self.settings)
+        if slips:
+            for slip in slips:
+                sys.stderr.write(f"newsbot: not starting: {slip}. Nothing was written.\n")
+            self.exitcode = verdict.EX_NOINPUT
+            return
+        tree = SiteTree(Path(self.settings.get("NEWSBOT_OUTPUT_DIR")))
         lock = TreeLock(tree.root)
         try:
             problem = tree.unusable()
             if problem is None:
                 lock.acquire()
+                tree.probe()
         except TreeBusy as exc:
             sys.stderr.write(f"newsbot: not starting: {exc}. Nothing was written.\n")
             self.exitcode = EXIT_BUSY
@@ -58,4 +66,9 @@ class Command(ScrapyCrawl):
             self.exitcode = 1
             return
         # the verdict the monitors left in the stats (newsbot.verdict): 0, or a sysexits status
-        self.exitcode = verdict.count(crawler.stats.get_stats(), stats.VERDICT_EXIT_CODE)
+        values = crawler.stats.get_stats()
+        if stats.VERDICT_EXIT_CODE not in values:  # a forced shutdown (a second SIGTERM)
+            sys.stderr.write("newsbot: the run was stopped before its end: no verdict.\n")
+            self.exitcode = EXIT_NO_VERDICT
+            return
+        self.exitcode = verdict.count(values, stats.VERDICT_EXIT_CODE)

@@ -99,7 +99,12 @@ class MigrationReport:
         path = getattr(spider, "report_path", "")
         if not path:
             return
-        write_atomic(Path(path), "".join(map(report_line, rows)).encode("utf-8"))
+        try:
+            write_atomic(Path(path), "".join(map(report_line, rows)).encode("utf-8"))
+        except OSError as exc:  # the report promises a line per file: not writing it fails the run
+            counts.inc_value(stats.REPORT_FAILED)
+            logger.error("migration report %s not written: %s", path, exc.strerror or exc)
+            return
         failed = sum(row["outcome"] in ("failed", "duplicate") for row in rows)
         logger.info("migration report %s: %d files, %d not migrated", path, len(rows), failed)
 

@@ -74,7 +74,8 @@ def prometheus_text(values: Mapping[str, object], spider: str, end_time: float) 
     lines: list[str] = []
     seen: set[str] = set()
     metrics = [(metric_name(key), key, _number(values[key])) for key in sorted(values)]
-    metrics = [m for m in metrics if m[2] is not None and m[1] != stats.SUCCESS]
+    reserved = {"newsbot_success", "newsbot_end_time_seconds"}  # newsbot's own gauges, below
+    metrics = [m for m in metrics if m[2] is not None and m[0] not in reserved and m[1] != stats.SUCCESS]
     metrics.append(("newsbot_success", "1 when the run's verdict is ok (exit status 0), else 0",
                     int(values.get(stats.SUCCESS) == 1)))  # fmt: skip
     metrics.append(("newsbot_end_time_seconds", "when the run ended, in seconds since the epoch",

@@ -8,7 +8,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from twisted.python.failure import Failure
 
-from newsbot import stats, verdict
+from newsbot import config, stats, verdict
 from newsbot.monitors import record
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def summary_line(values: dict[str, object], reason: str) -> str:
 
     dropped = verdict.counts_under(values, DROPPED_PREFIX)
     errors: dict[str, int] = {}
-    for kind in ("upstream_error", "listing_error", "item_error"):
+    for kind in ("upstream_error", "listing_error", "item_error", "migrate/failed"):
         prefix = f"{stats.PREFIX}/{kind}/"
         errors.update({f"{kind}/{k}": v for k, v in verdict.counts_under(values, prefix).items()})
     # an exception a callback raised (Scrapy counts it, and "count" repeats the breakdown)
@@ -44,7 +44,7 @@ def summary_line(values: dict[str, object], reason: str) -> str:
         {f"spider_exceptions/{k}": v for k, v in verdict.counts_under(values, verdict.SPIDER_EXCEPTIONS).items()
          if k != "count"}
     )  # fmt: skip
-    for key in (stats.POSTS_FAILED, stats.CATEGORIES_FAILED, stats.ROTATE_FAILED):
+    for key in (stats.LISTING_BAD_ENTRY, *verdict.WRITE_FAILURES):
         if get(key):
             errors[key.removeprefix(f"{stats.PREFIX}/")] = get(key)
     logged = get("log_count/ERROR")
@@ -82,7 +82,7 @@ class RunSummary:
     def spider_closed(self, reason: str) -> None:
         values = self.crawler.stats.get_stats()
         if stats.VERDICT_EXIT_CODE not in values:  # spidermon turned off: the same checks, here
-            fraction = self.crawler.settings.getfloat("NEWSBOT_MAX_FAILED_FRACTION")
+            fraction = config.max_failed_fraction(self.crawler.settings)
             record(self.crawler, verdict.verdict(verdict.judge(values, fraction)))
         line = summary_line(values, reason)
         if self.crawler.stats.get_value(stats.SUCCESS):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from newsbot import stats
-from newsbot.dates import parse_time
+from newsbot.dates import CHINA, parse_time
 from newsbot.exceptions import PostNotWritten
 from newsbot.exporters import PostExporter
-from newsbot.fileio import remove_stale_temps, write_if_changed
+from newsbot.fileio import remove_stale_temps, same_bytes, write_atomic, write_if_changed
 from newsbot.frontmatter import FrontMatterError, split_front_matter
+from newsbot.index import TreeIndex
 from newsbot.items import VerbatimFile
-from newsbot.posts import POSTS_DIR, post_filename, render_category, source_from_tag, tag_for
+from newsbot.posts import post_filename, render_category, source_from_tag, tag_for
 from newsbot.slugs import is_slug
 from newsbot.tree import PostRecord, SiteTree, read_record
 
@@ -40,8 +40,8 @@ class PostWriterPipeline:
         self.tree = tree
         self.exporter_options = exporter_options
         self.fsync = fsync
-        self.records: dict[str, PostRecord] = {}
-        self.uncoded: list[PostRecord] = []
+        self.index: TreeIndex | None = None
+        self.written: dict[str, PostRecord] = {}  # this run's posts, by code
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PostWriterPipeline:
@@ -57,51 +57,37 @@ class PostWriterPipeline:
         return cls(crawler, SiteTree(Path(output)), options, settings.getbool("NEWSBOT_FSYNC"))
 
     def open_spider(self) -> None:
-        for folder in (self.tree.posts, self.tree.old_posts, self.tree.categories):
-            removed = remove_stale_temps(folder)
-            if removed:
-                logger.warning("removed %d temp file(s) a killed run left in %s", removed, folder)
+        removed = remove_stale_temps(self.tree.categories)  # small; posts' are the journal's
+        if removed:
+            logger.warning("removed %d temp file(s) a killed run left in %s", removed, self.tree.categories)
         self.tree.posts.mkdir(parents=True, exist_ok=True)
-        records = list(self.tree.records())
-        self.records = self._one_file_per_code(records)
-        self.uncoded = [
-            record for record in records if not record.code
-        ]  # only their categories count
+        # reads only the record (and, once, every post of a tree that has none)
+        self.index = TreeIndex.open(self.tree, writer=True)
+        if self.index.duplicates_removed:
+            self.crawler.stats.inc_value(stats.POSTS_DUPLICATE_REMOVED, self.index.duplicates_removed)
 
-    def _one_file_per_code(self, records: list[PostRecord]) -> dict[str, PostRecord]:
-        # A run killed between writing a moved post and unlinking its old name leaves two files
-        # for one article: the newer one is the truth, the other goes.
-        by_code: defaultdict[str, list[PostRecord]] = defaultdict(list)
-        for record in records:
-            if record.code:
-                by_code[record.code].append(record)
-        kept: dict[str, PostRecord] = {}
-        for code, group in by_code.items():
-            if len(group) == 1:
-                kept[code] = group[0]
-                continue
-            # newest wins; on a tie (a fresh checkout sets every mtime) the one in _posts/
-            kept[code] = max(
-                group, key=lambda r: (r.path.stat().st_mtime_ns, r.path.parent.name == POSTS_DIR)
-            )
-            for stale in group:
-                if stale is not kept[code]:
-                    stale.path.unlink(missing_ok=True)
-                    self.crawler.stats.inc_value(stats.POSTS_DUPLICATE_REMOVED)
-                    logger.warning(
-                        "%s: removed %s, an older copy of %s", code, stale.path, kept[code].path
-                    )
-        return kept
+    def _existing(self, code: str) -> PostRecord | None:
+        assert self.index is not None
+        if code in self.written:
+            return self.written[code]
+        removed = self.index.duplicates_removed
+        record = self.index.resolve(code)
+        if self.index.duplicates_removed > removed:
+            self.crawler.stats.inc_value(stats.POSTS_DUPLICATE_REMOVED, self.index.duplicates_removed - removed)
+        return record
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, VerbatimFile):
             return self._copy(item)
         adapter = ItemAdapter(item)
         code = adapter["code"]
-        record = self.records.get(code)
+        record = self._existing(code)
         if record is not None and adapter.get("fallbacks"):
-            self._keep_what_the_post_has(adapter, record)
-        target = self._target(code, adapter["date"])
+            try:
+                self._keep_what_the_post_has(adapter, record)
+            except Exception as exc:  # noqa: BLE001 (a post edited by hand: the fallback stands)
+                logger.warning("%s: could not read what %s holds (%r)", code, record.path, exc)
+        target = self._target(record, code, adapter["date"])
         if record and record.listing_hash and not adapter.get("listing_hash"):
             # another spider rewrote it: what the listing last showed is still what it shows
             adapter["listing_hash"] = record.listing_hash
@@ -110,13 +96,18 @@ class PostWriterPipeline:
         exporter.start_exporting()
         exporter.export_item(item)
         exporter.finish_exporting()
+        data = buffer.getvalue()
         previous = record.path if record else None
+        slug, tag = adapter["slug"], tag_for(adapter["source"])
+        assert self.index is not None
         try:
-            written = write_if_changed(
-                target, buffer.getvalue(), fsync=self.fsync, new=previous is None
-            )
-            if previous is not None and previous != target:
-                previous.unlink(missing_ok=True)
+            written = previous != target or not same_bytes(target, data)
+            if written:
+                self.index.will_write(code, target.name, record)
+                write_atomic(target, data, fsync=self.fsync)
+                if previous is not None and previous != target:
+                    previous.unlink(missing_ok=True)
+                self.index.wrote(code, target.name, record, slug, tag)
         except OSError as exc:  # a full disk, a read-only mount: this post, counted; exit 74
             self.crawler.stats.inc_value(stats.POSTS_FAILED)
             logger.error("%s: post %s not written: %s", code, target, exc.strerror or exc)
@@ -133,12 +124,8 @@ class PostWriterPipeline:
         else:
             self.crawler.stats.inc_value(stats.POSTS_UNCHANGED)
         adapter["path"] = str(target)
-        self.records[code] = PostRecord(
-            code,
-            target,
-            slug=adapter["slug"],
-            tag=tag_for(adapter["source"]),
-            listing_hash=adapter.get("listing_hash") or "",
+        self.written[code] = PostRecord(
+            code, target, slug=slug, tag=tag, listing_hash=adapter.get("listing_hash") or ""
         )
         return item
 
@@ -152,7 +139,9 @@ class PostWriterPipeline:
         code = adapter["code"]
         if "date" in adapter["fallbacks"]:
             shown = front.get("date")
-            moment = shown if isinstance(shown, datetime) else parse_time(shown)
+            moment = shown if isinstance(shown, datetime) else parse_time(str(shown or ""))
+            if moment is not None and moment.tzinfo is None:  # PyYAML reads no offset as UTC;
+                moment = moment.replace(tzinfo=CHINA)  # the site means China time
             if moment is not None:
                 adapter["date"] = moment
                 self.crawler.stats.inc_value(stats.DATE_KEPT)
@@ -165,28 +154,30 @@ class PostWriterPipeline:
             logger.info("%s: no source upstream; kept the post's %s", code, tag)
 
     def _copy(self, item: VerbatimFile) -> VerbatimFile:
+        assert self.index is not None
         target = self.tree.inside(self.tree.root / item["relpath"])
-        if write_if_changed(target, item["content"], fsync=self.fsync):
-            self.crawler.stats.inc_value(stats.FILES_COPIED)
         item["path"] = str(target)
-        self.uncoded.append(read_record(target))
+        if same_bytes(target, item["content"]):
+            return item
+        was = read_record(target) if target.is_file() else None
+        self.index.will_write(item["relpath"], target.name, was)
+        write_atomic(target, item["content"], fsync=self.fsync)
+        now = read_record(target)
+        self.index.wrote(item["relpath"], target.name, was, now.slug, now.tag)
+        self.crawler.stats.inc_value(stats.FILES_COPIED)
         return item
 
-    def _target(self, code: str, date: Any) -> Path:
-        record = self.records.get(code)
+    def _target(self, record: PostRecord | None, code: str, date: Any) -> Path:
         # An article already rotated to old_post/ is updated there, never copied back.
         folder = record.path.parent if record is not None else self.tree.posts
         return self.tree.inside(folder / post_filename(code, date))
 
     def close_spider(self) -> None:
-        """A category page for every slug in ``_posts/`` or ``old_post/``, rewritten only on change."""
-        tags: defaultdict[str, Counter[str]] = defaultdict(Counter)
-        for record in [*self.records.values(), *self.uncoded]:
-            if is_slug(record.slug) and record.tag:
-                tags[record.slug][record.tag] += 1
-        for slug, names in sorted(tags.items()):
-            # The title most posts of this slug carry; ties go to the first in sort order.
-            title = min(names, key=lambda name: (-names[name], name))
+        """The category page of every slug this run changed, rewritten only on change; then the
+        record is saved, which ends the run's journal."""
+        if self.index is None:
+            return
+        for slug, title in self.index.titles().items():
             try:  # one page that cannot be written costs that page, not the ones after it
                 page = self.tree.category_page(slug)
                 written = write_if_changed(
@@ -201,3 +192,8 @@ class PostWriterPipeline:
                 logger.info("category page %s (%s)", page, title)
             else:
                 self.crawler.stats.inc_value(stats.CATEGORIES_UNCHANGED)
+        try:
+            self.index.save()
+        except OSError as exc:  # the posts are written; the next run rebuilds from its journal
+            self.crawler.stats.inc_value(stats.INDEX_FAILED)
+            logger.error("%s not saved: %s", self.index.record_path, exc.strerror or exc)

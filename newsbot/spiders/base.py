@@ -58,7 +58,10 @@ def answer_text(response: Response, *, page: bool = False) -> str:
         return body[len(bom) :].decode(encoding, "replace")
     encoding = http_content_type_encoding(content_type)
     if encoding:
-        return body.decode(encoding, "replace")
+        try:
+            return body.decode(encoding, "replace")
+        except LookupError:  # a charset naming a codec that is not text (base64, zlib): a guess
+            pass
     try:  # no charset: UTF-8 if the bytes are UTF-8, else the GBK family
         return body.decode("utf-8")
     except UnicodeDecodeError:
@@ -97,6 +100,21 @@ class ArticleSpider(scrapy.Spider):
 
     text_url: str
     article_url: str
+
+    def __init__(self, **kwargs: Any):
+        # Scrapy sets every -a NAME=VALUE as an attribute: one named like a method (start,
+        # parse_text) would replace it. Such names are refused, in start(), as invalid input.
+        self.argument_problems = [
+            f"-a {name}=...: not an argument of this spider" for name in sorted(kwargs) if hasattr(type(self), name)
+        ]
+        super().__init__(**{k: v for k, v in kwargs.items() if not hasattr(type(self), k)})
+
+    def arguments_refused(self) -> bool:
+        """Count and log the refused arguments; whether there were any (then nothing is fetched)."""
+        for problem in self.argument_problems:
+            self.crawler.stats.inc_value(stats.INPUT_INVALID)
+            logger.error("nothing to do: %s", problem)
+        return bool(self.argument_problems)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:

@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 from newsbot import stats
 from newsbot.codes import ArticleRef
 from newsbot.dates import format_post_date
+from newsbot.index import TreeIndex
 from newsbot.parse import ListingEntry, UpstreamError, listing_entries, load_json
 from newsbot.spiders.base import ArticleSpider, answer_text, failure_reason
 from newsbot.tree import PostRecord, SiteTree
@@ -142,6 +143,8 @@ class ListingSpider(ArticleSpider):
         return [f"{base}?" + urlencode({"type": kind, "count": self.count, "newsid": 1})]
 
     async def start(self) -> AsyncIterator[Any]:
+        if self.arguments_refused():
+            return
         try:
             self._read_arguments()
             urls = self.listing_urls()
@@ -149,7 +152,8 @@ class ListingSpider(ArticleSpider):
             self.crawler.stats.inc_value(stats.INPUT_INVALID)
             logger.error("nothing to list: %s", exc)
             return
-        self.known = self.tree.index() if self.incremental else {}
+        # the record only: each listed code's post is read when its entry comes
+        self.index = TreeIndex.open(self.tree, writer=False) if self.incremental else None
         self.seen: set[str] = set()
         for url in urls:
             self.crawler.stats.inc_value(stats.INPUT_ACCEPTED)
@@ -159,7 +163,9 @@ class ListingSpider(ArticleSpider):
     def parse_listing(self, response: Response) -> Iterator[Any]:
         try:
             entries, bad = listing_entries(load_json(answer_text(response)))
-        except UpstreamError as exc:
+        except Exception as exc:  # noqa: BLE001 (an answer no reader foresaw: this page only)
+            if not isinstance(exc, UpstreamError):
+                exc = UpstreamError("unreadable", f"{type(exc).__name__}: {str(exc)[:200]}")
             self.crawler.stats.inc_value(stats.listing_error(exc.reason))
             logger.warning(
                 "listing %s unusable (%s%s)",
@@ -178,7 +184,8 @@ class ListingSpider(ArticleSpider):
             self.seen.add(entry.code)
             self.crawler.stats.inc_value(stats.LISTING_ENTRIES)
             try:
-                if is_unchanged(entry, self.known.get(entry.code)):
+                known = self.index.record(entry.code) if self.index is not None else None
+                if is_unchanged(entry, known):
                     self.crawler.stats.inc_value(stats.LISTING_UNCHANGED)
                     continue
                 extra = {"listing_hash": listing_hash(entry)}

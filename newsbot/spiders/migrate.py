@@ -50,6 +50,8 @@ class MigrateSpider(ArticleSpider):
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
+        if self.arguments_refused():
+            return
         if self.src is None or not self.src.is_dir():
             self.crawler.stats.inc_value(stats.INPUT_INVALID)
             if self.src is None:

@@ -25,6 +25,8 @@ class ShareSpider(ArticleSpider):
         self.input_file = file
 
     async def start(self) -> AsyncIterator[Any]:
+        if self.arguments_refused():
+            return
         inputs = list(self.inputs)
         if self.input_file:
             try:
