@@ -8,7 +8,10 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
+from newsbot.headers import header_template
+
 SAMPLE_CODE = "NW202202242288329527"
+HEADER_SETTINGS = ("NEWSBOT_LISTING_HEADERS", "NEWSBOT_TEXT_HEADERS", "NEWSBOT_ARTICLE_HEADERS")
 
 
 def max_failed_fraction(settings: BaseSettings) -> float:
@@ -50,6 +53,16 @@ def problems(settings: BaseSettings | Mapping[str, Any]) -> list[str]:
         problem = _url_problem(name, str(settings.get(name) or ""))
         if problem:
             found.append(problem)
+    for name in HEADER_SETTINGS:
+        try:
+            value = settings.getdict(name)
+        except ValueError:
+            found.append(f"-s {name}: not a JSON object of header names and values")
+            continue
+        try:
+            header_template(value, name)
+        except ValueError as exc:
+            found.append(f"-s {exc}")
     raw = settings.get("NEWSBOT_MAX_FAILED_FRACTION")
     try:
         fraction = settings.getfloat("NEWSBOT_MAX_FAILED_FRACTION")

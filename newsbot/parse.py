@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from parsel import Selector
 
-from newsbot.codes import InvalidInput, canonical_code, parse_input
+from newsbot.codes import InvalidInput, canonical_code, is_article_link, parse_input
 from newsbot.dates import parse_time
 
 __all__ = [
@@ -23,7 +24,10 @@ __all__ = [
     "article_page_fields",
     "pick",
     "ListingEntry",
+    "SkippedEntry",
+    "ListingPage",
     "listing_entries",
+    "not_article_reason",
 ]
 
 _JSONP_GUARD = "/**/"  # some JSONP endpoints open with an empty comment
@@ -290,20 +294,98 @@ CODE_KEYS = ("code", "infocode", "id", "newsid")
 URL_KEYS = ("uniqueurl", "url", "url_w", "url_unique")
 
 
-def listing_entries(payload: Any) -> tuple[list[ListingEntry], list[str]]:
-    """The entries of a listing answer of any of the known APIs, and the items it could not read.
+@dataclass(frozen=True)
+class SkippedEntry:
+    """A listing entry that is no media article (a caifuhao user post...): never requested.
+    Code, title and link as the listing gave them, cut short, to name it in the log."""
 
-    >>> entries, bad = listing_entries({"code": 1, "data": {"list": [
+    reason: str
+    code: str | None
+    title: str | None
+    link: str | None
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    """What a listing answer holds: articles, entries that are none, items it could not read."""
+
+    entries: list[ListingEntry]
+    skipped: list[SkippedEntry]
+    bad: list[str]
+
+
+# What an entry's np_dst says it is, where that is no media article: caifuhao (财富号) posts are
+# users' own, listed beside the news, and GetNewsText.do does not hold them.
+NOT_ARTICLE_KINDS = {"cfh": "caifuhao"}
+NOT_ARTICLE_HOSTS = {"caifuhao.eastmoney.com": "caifuhao"}
+
+
+def not_article_reason(item: Mapping[str, Any]) -> str | None:
+    """Why a listing item is no article to fetch by its code, or ``None`` when it may be one.
+
+    A caifuhao post (``np_dst`` CFH, or a link on caifuhao.eastmoney.com) is ``caifuhao``; an
+    entry with links, none of them an article link, is ``not_article``. An entry without links,
+    or whose links no URL parser reads, is left to its code, as any entry always was.
+
+    >>> not_article_reason({"code": "202612011234567890", "np_dst": "CFH", "uniqueUrl": "",
+    ...     "url": "http://caifuhao.eastmoney.com/news/20261201093015123456700"})
+    'caifuhao'
+    >>> not_article_reason({"url": "https://guba.eastmoney.com/news,600000,1234567.html"})
+    'not_article'
+    >>> not_article_reason({"Np_dst": "", "url": "http://finance.eastmoney.com/a/202612013258123456.html"})
+    >>> not_article_reason({"code": "202612013258123456", "url": "http://[::1"})
+    """
+    folded = _fold(item)
+    kind = folded.get("np_dst")
+    if isinstance(kind, str) and kind.strip().lower() in NOT_ARTICLE_KINDS:
+        return NOT_ARTICLE_KINDS[kind.strip().lower()]
+    articles: list[bool] = []
+    for key in URL_KEYS:
+        link = folded.get(key)
+        if not isinstance(link, str) or not link.strip():
+            continue
+        try:
+            host = urlsplit(link.strip()).hostname
+            articles.append(is_article_link(link))
+        except ValueError:
+            continue
+        if host in NOT_ARTICLE_HOSTS:
+            return NOT_ARTICLE_HOSTS[host]
+    return "not_article" if articles and not any(articles) else None
+
+
+def _skipped(item: Mapping[str, Any], reason: str) -> SkippedEntry:
+    folded = _fold(item)
+
+    def short(value: Any, size: int) -> str | None:
+        text = _text(value) if isinstance(value, str) else None
+        return text[:size] if text else None
+
+    link = next((folded[key] for key in URL_KEYS if short(folded.get(key), 1)), None)
+    return SkippedEntry(
+        reason, short(folded.get("code"), 40), short(_first(folded, TITLE_KEYS), 80), short(link, 200)
+    )
+
+
+def listing_entries(payload: Any) -> ListingPage:
+    """The entries of a listing answer of any of the known APIs, the entries that are no article
+    (:func:`not_article_reason`), and the items it could not read.
+
+    >>> page = listing_entries({"code": 1, "data": {"list": [
     ...     {"code": "202608193168724510", "showTime": "2026-08-19 17:46:00", "title": "标题"},
-    ...     {"title": "no code"}]}})
-    >>> entries[0].code, entries[0].fields.title, bad
+    ...     {"title": "no code"},
+    ...     {"code": "202608190930151234", "np_dst": "CFH", "title": "我的操作",
+    ...      "url": "http://caifuhao.eastmoney.com/news/20260819093015123456700"}]}})
+    >>> page.entries[0].code, page.entries[0].fields.title, page.bad
     ('NW202608193168724510', '标题', ["entry with keys ['title']: no usable code"])
+    >>> page.skipped
+    [SkippedEntry(reason='caifuhao', code='202608190930151234', title='我的操作', link='http://caifuhao.eastmoney.com/news/20260819093015123456700')]
     >>> listing_entries({"data": {"list": []}})
-    ([], [])
-    >>> listing_entries({"data": None})
+    ListingPage(entries=[], skipped=[], bad=[])
+    >>> listing_entries({"code": 0, "message": "Required String parameter 'x'"})
     Traceback (most recent call last):
     ...
-    newsbot.parse.UpstreamError: no_list: the answer holds no list of articles
+    newsbot.parse.UpstreamError: error_shell: Required String parameter 'x'
     """
     items = _find_list(payload)
     if items is None:
@@ -311,19 +393,23 @@ def listing_entries(payload: Any) -> tuple[list[ListingEntry], list[str]]:
         if shell is not None:
             raise UpstreamError("error_shell", shell)
         raise UpstreamError("no_list", "the answer holds no list of articles")
-    entries: list[ListingEntry] = []
-    bad: list[str] = []
+    page = ListingPage([], [], [])
     for item in items:
         try:  # one entry that cannot be read costs that entry, never the page
+            if isinstance(item, Mapping):
+                reason = not_article_reason(item)
+                if reason is not None:
+                    page.skipped.append(_skipped(item, reason))
+                    continue
             code = _entry_code(item) if isinstance(item, Mapping) else None
             if code is not None:
-                entries.append(ListingEntry(code, record_fields(item)))
+                page.entries.append(ListingEntry(code, record_fields(item)))
                 continue
             why = "no usable code"
         except Exception as exc:  # noqa: BLE001 (anything upstream can make a reader raise)
             why = f"{type(exc).__name__}: {str(exc)[:80]}"
-        bad.append(f"{_describe(item)}: {why}")
-    return entries, bad
+        page.bad.append(f"{_describe(item)}: {why}")
+    return page
 
 
 def _describe(item: Any) -> str:

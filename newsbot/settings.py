@@ -16,6 +16,29 @@ NEWSBOT_LISTING_URL = "https://np-listapi.eastmoney.com/comm/web/getNewsByColumn
 NEWSBOT_COLUMNS = ["350"]
 NEWSBOT_WEBAPI_URL = ""  # e.g. http://HOST/web/webapi (api=webapi102, webapi45)
 NEWSBOT_NEWMARKET_URL = ""  # e.g. http://HOST/information/newmarket/web/webapi (api=newmarket)
+# The headers of each upstream's requests: what a browser on eastmoney's own page sends when
+# that page makes the call (the listing API answers nothing else). Values may hold {origin} (the
+# request's own scheme://host[:port]), {code} and {id}; an empty value is not sent. -s replaces
+# the whole dict. The User-Agent is USER_AGENT's unless a dict names one.
+NEWSBOT_LISTING_HEADERS = {
+    # finance.eastmoney.com's pages call the listing API cross-origin, so a browser's referrer
+    # policy (strict-origin-when-cross-origin) sends their origin only.
+    "Referer": "https://finance.eastmoney.com/",
+    "Accept": "*/*",
+    "Accept-Language": "zh-CN,zh;q=0.9",
+}
+NEWSBOT_TEXT_HEADERS = {
+    # The share page asks its own host for the text: the Referer is that page on the host that
+    # serves the text (a mirror's own page for a mirror's link), whole, as same-origin calls send.
+    "Referer": "{origin}/html_News/NewsShare.html?infoCode={code}",
+    "Accept": "application/json, text/javascript, */*; q=0.01",
+    "Accept-Language": "zh-CN,zh;q=0.9",
+}
+NEWSBOT_ARTICLE_HEADERS = {
+    "Referer": "https://finance.eastmoney.com/",  # the site's pages are where articles are linked
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "zh-CN,zh;q=0.9",
+}
 # Skip listed articles whose post already shows the listed title and time. 0: refetch all.
 NEWSBOT_INCREMENTAL = True
 # A listing run moves posts older than this many days (China time) to old_post/. 0: never.
@@ -64,12 +87,18 @@ ITEM_PIPELINES = {
     "newsbot.pipelines.write.PostWriterPipeline": 800,
 }
 
-# Polite to a real host; tests turn these down with -s.
+# Polite to a real host, which has throttled an IP for about a day after heavy use: two
+# requests at a time per host at most, half a second apart at least, slower as AutoThrottle
+# sees answers slow down. Tests turn these down with -s.
 ROBOTSTXT_OBEY = False  # JSON endpoints and article pages the site itself links to
-USER_AGENT = "newsbot (+https://github.com/newsbot)"
+# A browser's: eastmoney's listing API answers nothing to any other (see the *_HEADERS above).
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/138.0.0.0 Safari/537.36"
+)
 CONCURRENT_REQUESTS = 8
-CONCURRENT_REQUESTS_PER_DOMAIN = 4
-DOWNLOAD_DELAY = 0.25
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
@@ -78,7 +107,7 @@ RETRY_TIMES = 3
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30
-AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 COOKIES_ENABLED = False
 # Each answer yields one item or a few requests; Scrapy starts this many tasks per answer.
 CONCURRENT_ITEMS = 8

@@ -59,6 +59,12 @@ def listing_error(reason: str) -> str:
     return f"{PREFIX}/listing_error/{reason}"
 
 
+def listing_skipped(reason: str) -> str:
+    """The key counting listing entries that are no article to fetch, by ``reason``
+    (``caifuhao``, ``not_article``): skipped before any request."""
+    return f"{PREFIX}/listing/skipped/{reason}"
+
+
 def migrate_outcome(outcome: str) -> str:
     """The key counting old files by outcome (``migrated``, ``refetched``, ``kept``, ``failed``,
     ``duplicate``)."""

@@ -35,6 +35,7 @@ SEED_GOLDEN = SHARED / "corpus" / "seed" / "expected-post.md"
 TEST_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": "0",
     "DOWNLOAD_DELAY": "0",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "4",  # the real hosts get 2; the loopback server more
     "RETRY_ENABLED": "0",
     "DOWNLOAD_TIMEOUT": "5",
     "LOG_LEVEL": "INFO",
@@ -110,6 +111,7 @@ def crawl(crawl_settings):
         output: Path | None = None,
         settings: dict | None = None,
         timeout: float = 120,
+        env: dict[str, str] | None = None,
     ) -> CrawlResult:
         merged = crawl_settings(output, **(settings or {}))
         stats_file = Path(merged["NEWSBOT_STATS_FILE"])
@@ -120,7 +122,7 @@ def crawl(crawl_settings):
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=CRAWL_ENV,
+            env={**CRAWL_ENV, **(env or {})},
         )
         json_stats = stats_file.exists() and stats_file.suffix != ".prom"
         stats = json.loads(stats_file.read_text()) if json_stats else {}

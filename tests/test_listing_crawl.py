@@ -37,6 +37,23 @@ def article(serial: int, age_days: int, source: str = "界面新闻") -> dict:
     }
 
 
+def caifuhao(serial: int, age_days: int = 0) -> dict:
+    """A caifuhao (财富号) user post as the listing names it beside the news: an 18-digit code like
+    an article's, a caifuhao.eastmoney.com/news/ link, no uniqueUrl, ``np_dst`` CFH."""
+    moment = NOW - timedelta(days=age_days, minutes=serial)
+    return {
+        "code": make_code(moment, serial)[2:],
+        "showTime": moment.strftime("%Y-%m-%d %H:%M:%S"),
+        "title": f"财富号帖子{serial}：今天加仓了",
+        "mediaName": "股海老张",
+        "summary": "用户自己的帖子",
+        "image": "",
+        "url": f"http://caifuhao.eastmoney.com/news/{moment:%Y%m%d%H%M%S}{serial:09d}",
+        "uniqueUrl": "",
+        "np_dst": "CFH",
+    }
+
+
 class Upstream:
     """A listing and its articles, written into the replay server's folder; changeable between runs."""
 
@@ -84,7 +101,8 @@ class Upstream:
 @pytest.fixture
 def listing(upstream: Path) -> Upstream:
     up = Upstream(upstream)
-    up.page("columns-350-1", [article(1, 0), article(2, 0), article(3, 1, "财联社")])
+    # a caifuhao post too: every run must skip it, whose text answer would make a post
+    up.page("columns-350-1", [article(1, 0), article(2, 0), article(3, 1, "财联社"), caifuhao(90)])
     up.page("columns-350-2", [article(4, 10), article(2, 0)], jsonp=True)  # a duplicate, and old
     up.page("columns-351-1", [article(5, 0, "财联社")], text_keys="text only")  # listing fills gaps
     return up
@@ -105,6 +123,7 @@ def test_two_runs_then_a_change(crawl, replay, listing):
     first = crawl("listing", *ARGS)
     assert first.returncode == 0, first.log
     assert first.stats["newsbot/listing/entries"] == 5
+    assert first.stats["newsbot/listing/skipped/caifuhao"] == 1
     assert first.stats["newsbot/posts/new"] == 5
     assert first.stats["newsbot/listing_error/http_404"] == 1  # columns-351-2 is not recorded
     assert "newsbot/article_page/fetched" not in first.stats  # the listing filled the text's gaps
@@ -131,6 +150,8 @@ def test_two_runs_then_a_change(crawl, replay, listing):
         snapshot(second.output) == before
     )  # nothing written, mtimes alone, no copy of the old one
     assert second.stats["newsbot/listing/unchanged"] == 5
+    assert second.stats["newsbot/listing/skipped/caifuhao"] == 1
+    assert replay.count(listing.pages["columns-350-1"][3]["code"]) == 0  # never asked for
     assert "newsbot/posts/new" not in second.stats
     assert "listed=5 fetched=0 new=0 updated=0 unchanged=5 rotated=0" in second.log
 

@@ -17,6 +17,7 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.http import Response
+from scrapy.settings import Settings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionLost
 from twisted.python.failure import Failure
@@ -25,6 +26,7 @@ from w3lib.encoding import html_to_unicode, http_content_type_encoding, read_bom
 
 from newsbot import stats
 from newsbot.codes import ArticleRef, article_id
+from newsbot.headers import header_template, request_headers
 from newsbot.items import Article
 from newsbot.parse import ArticleFields, UpstreamError, article_page_fields, load_json, text_fields
 from newsbot.signals import article_failed
@@ -95,11 +97,18 @@ def failure_reason(failure: Failure) -> str:
     return f"download_{type(failure.value).__name__}"
 
 
+def headers_setting(settings: Settings, name: str) -> dict[str, str]:
+    """A ``NEWSBOT_*_HEADERS`` dict setting, checked (see :func:`header_template`)."""
+    return header_template(settings.getdict(name), name)
+
+
 class ArticleSpider(scrapy.Spider):
     """Base of every spider that turns article codes into items."""
 
     text_url: str
     article_url: str
+    text_headers: dict[str, str]
+    article_headers: dict[str, str]
 
     def __init__(self, **kwargs: Any):
         # Scrapy sets every -a NAME=VALUE as an attribute: one named like a method (start,
@@ -119,8 +128,11 @@ class ArticleSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.text_url = crawler.settings.get("NEWSBOT_TEXT_URL")
-        spider.article_url = crawler.settings.get("NEWSBOT_ARTICLE_URL")
+        settings = crawler.settings
+        spider.text_url = settings.get("NEWSBOT_TEXT_URL")
+        spider.article_url = settings.get("NEWSBOT_ARTICLE_URL")
+        spider.text_headers = headers_setting(settings, "NEWSBOT_TEXT_HEADERS")
+        spider.article_headers = headers_setting(settings, "NEWSBOT_ARTICLE_HEADERS")
         return spider
 
     def text_request(
@@ -137,6 +149,7 @@ class ArticleSpider(scrapy.Spider):
             url = self.text_url.format(code=ref.code, id=ref.id)
         return scrapy.Request(
             url,
+            headers=request_headers(self.text_headers, url, ref.code),
             callback=self.parse_text,
             errback=self.text_failed,
             cb_kwargs={"code": ref.code, "known": known or ArticleFields(), "extra": extra or {}},
@@ -160,9 +173,11 @@ class ArticleSpider(scrapy.Spider):
             self.upstream_failed(code, "unreadable", response.url, detail, extra)
             return []
         if found.missing():
+            page_url = self.article_url.format(id=article_id(code), code=code)
             return [
                 scrapy.Request(
-                    self.article_url.format(id=article_id(code), code=code),
+                    page_url,
+                    headers=request_headers(self.article_headers, page_url, code),
                     callback=self.parse_article_page,
                     errback=self.article_page_failed,
                     cb_kwargs={

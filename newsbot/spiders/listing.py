@@ -18,9 +18,10 @@ from twisted.python.failure import Failure
 from newsbot import stats
 from newsbot.codes import ArticleRef
 from newsbot.dates import format_post_date
+from newsbot.headers import request_headers
 from newsbot.index import TreeIndex
-from newsbot.parse import ListingEntry, UpstreamError, listing_entries, load_json
-from newsbot.spiders.base import ArticleSpider, answer_text, failure_reason
+from newsbot.parse import ListingEntry, SkippedEntry, UpstreamError, listing_entries, load_json
+from newsbot.spiders.base import ArticleSpider, answer_text, failure_reason, headers_setting
 from newsbot.tree import PostRecord, SiteTree
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class ListingSpider(ArticleSpider):
             "webapi45": settings.get("NEWSBOT_WEBAPI_URL"),
             "newmarket": settings.get("NEWSBOT_NEWMARKET_URL"),
         }
+        spider.listing_headers = headers_setting(settings, "NEWSBOT_LISTING_HEADERS")
         spider.incremental = settings.getbool("NEWSBOT_INCREMENTAL")
         spider.tree = SiteTree(Path(settings.get("NEWSBOT_OUTPUT_DIR")))
         return spider
@@ -131,7 +133,8 @@ class ListingSpider(ArticleSpider):
                         "page_index": page,
                         "page_size": self.page_size,
                         "req_trace": trace,
-                        "fields": "code,showTime,title,mediaName,summary,image,url,uniqueUrl",
+                        # Np_dst says what an entry is (CFH: a caifuhao post, skipped)
+                        "fields": "code,showTime,title,mediaName,summary,image,url,uniqueUrl,Np_dst",
                     }
                 )
                 for column in self.columns
@@ -155,14 +158,20 @@ class ListingSpider(ArticleSpider):
         # the record only: each listed code's post is read when its entry comes
         self.index = TreeIndex.open(self.tree, writer=False) if self.incremental else None
         self.seen: set[str] = set()
+        self.seen_skipped: set[SkippedEntry] = set()
         for url in urls:
             self.crawler.stats.inc_value(stats.INPUT_ACCEPTED)
             self.crawler.stats.inc_value(stats.LISTING_REQUESTED)
-            yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed)
+            yield scrapy.Request(
+                url,
+                headers=request_headers(self.listing_headers, url),
+                callback=self.parse_listing,
+                errback=self.listing_failed,
+            )
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         try:
-            entries, bad = listing_entries(load_json(answer_text(response)))
+            page = listing_entries(load_json(answer_text(response)))
         except Exception as exc:  # noqa: BLE001 (an answer no reader foresaw: this page only)
             if not isinstance(exc, UpstreamError):
                 exc = UpstreamError("unreadable", f"{type(exc).__name__}: {str(exc)[:200]}")
@@ -175,10 +184,23 @@ class ListingSpider(ArticleSpider):
             )
             return
         self.crawler.stats.inc_value(stats.LISTING_PAGES)
-        for item in bad:
+        for item in page.bad:
             self.crawler.stats.inc_value(stats.LISTING_BAD_ENTRY)
             logger.warning("listing %s: entry skipped: %s", response.url, item)
-        for entry in entries:
+        for skipped in page.skipped:
+            if skipped in self.seen_skipped:
+                continue  # listed on two pages: one entry
+            self.seen_skipped.add(skipped)
+            self.crawler.stats.inc_value(stats.listing_skipped(skipped.reason))
+            logger.debug(
+                "listing %s: %s skipped, not an article (%s): %r %s",
+                response.url,
+                skipped.code,
+                skipped.reason,
+                skipped.title,
+                skipped.link,
+            )
+        for entry in page.entries:
             if entry.code in self.seen:
                 continue
             self.seen.add(entry.code)
