@@ -88,10 +88,12 @@ def migrate(crawl, src: Path, tmp_path: Path, timeout: float = 120):
         settings={"NEWSBOT_KEEP_DAYS": "0"},
         timeout=timeout,
     )
-    assert result.returncode == 0, result.log
     rows = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
     by_path = {os.path.relpath(row["path"], src): row for row in rows}
     assert len(by_path) == len(rows)  # one line per file
+    # the verdict: more than half the files failed or were duplicates is 65, else 0
+    failed = sum(row["outcome"] in ("failed", "duplicate") for row in rows)
+    assert result.returncode == (65 if failed * 2 > len(rows) else 0), result.log
     return result, by_path
 
 
@@ -393,7 +395,8 @@ def test_any_exception_costs_only_its_file(crawl_settings, tmp_path):
         timeout=120,
         env=CRAWL_ENV,
     )
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 65, proc.stderr  # 2 of 3 files failed: the run says so
+    assert "verdict=failed (2 of 3 old files failed (error=2))" in proc.stderr
     rows = {Path(row["path"]).name: row for row in map(json.loads, report.read_text().splitlines())}
     assert rows["2022-03-01-reader-bug.md"]["outcome"] == "failed"
     assert rows["2022-03-01-reader-bug.md"]["reason"] == "error: RuntimeError: a bug in the reader"
