@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUTPUT ?= output
+HISTORY ?= 200000
+ONLY    ?= all
 SCRAPY := $(BIN)/scrapy
 # A loopback replay of recorded answers, for the demo (no internet needed).
 REPLAY := $(BIN)/python -m newsbot.replay tests/data/upstream --
@@ -22,7 +24,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 lint: install
-	$(BIN)/ruff check newsbot tests
+	$(BIN)/ruff check newsbot tests bench
 
 # Debian's jekyll, for the build tests and `make site` (installed with apt-get when run as root).
 jekyll:
@@ -41,9 +43,10 @@ demo: install
 	@echo "Posts written under $(OUTPUT)/_posts, category pages under $(OUTPUT)/category:"
 	@find $(OUTPUT)/_posts $(OUTPUT)/category -type f | sort
 
-# Figures, not a test: newsbot against a bare Scrapy spider on this machine (N=1000 and 5000).
+# Figures, not a test: newsbot against a bare Scrapy spider on this machine (N=1000 and 5000), and
+# runs on a fresh tree against a synthetic tree of HISTORY posts. ONLY=throughput|history: one half.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --history $(HISTORY) --only $(ONLY)
 
 # A long fuzz run of the cleaner: random hostile markup, 50,000 examples a test; and of the built
 # site: 200 random batches of articles crawled and built with Jekyll (tests/test_site_safety.py).

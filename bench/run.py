@@ -3,7 +3,9 @@
 For each N: a fast loopback server with N synthetic articles; (1) a bare Scrapy spider that only
 fetches the N text answers; (2) `scrapy crawl share` over the same N codes; (3) `scrapy crawl
 listing` over listing pages naming them, into a fresh tree, then again with nothing changed.
-Then the cleaner against lxml's parse-and-serialize of the same bodies. Prints a table, writes JSON.
+Then the cleaner against lxml's parse-and-serialize of the same bodies. Then the history scenario
+(bench/history.py): the incremental rerun, a one-code share and `scrapy verify` on a fresh tree and
+on a tree of ``--history`` posts. Prints a table, writes JSON.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import io
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.server import PAGE_SIZE, codes  # noqa: E402
+from bench.history import LISTED, VERIFY_TODAY_MS_PER_POST, run_history  # noqa: E402
+from bench.history import table as history_table  # noqa: E402
+from bench.measure import run_measured  # noqa: E402
+from bench.server import PAGE_SIZE, codes, running  # noqa: E402
 
 # The same client settings for every run: only what newsbot does with the answers differs.
 CLIENT = {
@@ -49,19 +53,15 @@ def run_crawl(args: list[str], settings: dict[str, str], stats_file: Path, log: 
     command = [sys.executable, "-m", "scrapy", *args]
     for name, value in {**CLIENT, **settings, "NEWSBOT_STATS_FILE": str(stats_file)}.items():
         command += ["-s", f"{name}={value}"]
-    started = time.perf_counter()
-    with log.open("w") as handle:
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
+    measured = run_measured(command, cwd=ROOT, log=log)
+    if measured.exit_code != 0:
         raise SystemExit(f"{' '.join(args)} failed; see {log}")
     stats = json.loads(stats_file.read_text())
     return {
-        "wall_s": round(wall, 3),
+        "wall_s": measured.wall_s,
         "crawl_s": round(float(stats["elapsed_time_seconds"]), 3),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+        "peak_rss_mb": measured.peak_rss_mb,
+        "cpu_s": measured.cpu_s,
         "requests": stats.get("downloader/request_count", 0),
         "written": stats.get("newsbot/posts/new", 0) + stats.get("newsbot/posts/updated", 0),
     }
@@ -180,16 +180,8 @@ def stage_figures(n: int, work: Path) -> dict:
 
 
 def bench(n: int, work: Path) -> dict:
-    port_file = work / f"port-{n}"
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "server.py"), str(n), str(port_file)]
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not (port_file.exists() and port_file.read_text()) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        port = int(port_file.read_text())
-        base = f"http://127.0.0.1:{port}"
+    with running([str(n)], work / f"port-{n}") as base:
+        port = int(base.rpartition(":")[2])
         code_list = codes(n)
         codes_file = work / f"codes-{n}.txt"
         codes_file.write_text("\n".join(code_list) + "\n")
@@ -240,14 +232,10 @@ def bench(n: int, work: Path) -> dict:
         crawl("incremental", listing_args, work / f"listing-tree-{n}")
         runs["incremental"]["listing_pages"] = pages
         return {"n": n, "server_capacity_rps": round(capacity), "runs": runs}
-    finally:
-        server.terminate()
-        server.wait()
 
 
 def table(results: dict) -> str:
     lines = [
-        f"machine: {results['machine']}",
         f"{'N':>6} {'run':<12} {'art/s':>8} {'vs bare':>8} {'crawl s':>8} {'wall s':>7} "
         f"{'peak MB':>8} {'requests':>9} {'CPU ms/article':>15}",
     ]
@@ -326,25 +314,84 @@ def targets(results: dict) -> dict:
     }
 
 
+def throughput(sizes: list[int], repeat: int, work: Path) -> dict:
+    """The first half of `make bench`: newsbot against bare Scrapy, the cleaner, the stages."""
+    results = {
+        "sizes": [bench(n, work) for n in sizes],
+        "cleaner": cleaner_figures(repeat),
+        "stages_us": stage_figures(max(sizes), work),
+    }
+    results["targets"] = targets(results)
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--n", type=int, action="append", help="article counts (default: 1000 and 5000)"
     )
     parser.add_argument("--repeat", type=int, default=200, help="cleaner timing repetitions a body")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=200_000,
+        metavar="N",
+        help="posts in the history scenario's tree (default 200000; 0 skips the scenario)",
+    )
+    parser.add_argument(
+        "--history-repeat",
+        type=int,
+        default=3,
+        metavar="K",
+        help="runs of each timed rerun and share a tree, the median reported (default 3)",
+    )
+    parser.add_argument(
+        "--only", choices=("all", "throughput", "history"), default="all", help="run one half"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "newsbot-bench-cache",
+        help="where synthetic history trees are kept between runs",
+    )
+    parser.add_argument(
+        "--verify-baseline",
+        type=float,
+        default=VERIFY_TODAY_MS_PER_POST,
+        metavar="MS",
+        help="`scrapy verify` ms a post before issue 11, for its target",
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args()
-    sizes = sorted(set(args.n or [1000, 5000]))
+    if 0 < args.history < LISTED or args.history_repeat < 1:
+        parser.error(f"--history takes 0 or at least {LISTED} posts; --history-repeat at least 1")
+    results: dict = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.platform()}",
+        "load_before": os.getloadavg(),  # the machine is shared: figures under load say so
+    }
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
-        results = {
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{platform.platform()}",
-            "sizes": [bench(n, Path(tmp)) for n in sizes],
-            "cleaner": cleaner_figures(args.repeat),
-            "stages_us": stage_figures(max(sizes), Path(tmp)),
-        }
-    results["targets"] = targets(results)
-    print(table(results))  # noqa: T201 (a benchmark prints its table)
+        if args.only != "history":
+            results.update(throughput(sorted(set(args.n or [1000, 5000])), args.repeat, Path(tmp)))
+        if args.only != "throughput" and args.history:
+            results["history"] = run_history(
+                args.history,
+                client=CLIENT,
+                work=Path(tmp),
+                cache=args.cache,
+                repeat=args.history_repeat,
+                verify_baseline=args.verify_baseline,
+            )
+    results["load_after"] = os.getloadavg()
+    print(f"machine: {results['machine']}")  # noqa: T201 (a benchmark prints its tables)
+    load = " ".join(f"{x:.2f}" for x in results["load_before"]), " ".join(
+        f"{x:.2f}" for x in results["load_after"]
+    )
+    print(f"load average (1, 5, 15 min): before {load[0]}, after {load[1]}")  # noqa: T201
+    if "sizes" in results:
+        print(table(results))  # noqa: T201
+    if "history" in results:
+        print(history_table(results["history"]))  # noqa: T201
     args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n")
     print(f"written {args.json}")  # noqa: T201
     return 0
