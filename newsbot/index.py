@@ -102,6 +102,8 @@ class TreeIndex:
             index._rebuild(remove_duplicates=writer)
         elif writer and index.journal_path.exists():
             index._recover()
+        if writer and index.dirty:  # saved at once: the spider, opening next, reads it
+            index.save()
         return index
 
     def _load(self) -> bool:
