@@ -21,7 +21,10 @@ from lxml import etree
 
 from newsbot.kramdown import html_blocks
 
-__all__ = ["CleanedBody", "UnreadableBody", "JunkRule", "JUNK_RULES", "clean_body", "source_from_line"]
+__all__ = [
+    "CleanedBody", "UnreadableBody", "JunkRule", "JUNK_RULES", "body_cuts", "clean_body",
+    "source_from_line",
+]  # fmt: skip
 
 # What may reach the site. Everything else is dropped by nh3, whatever a cut below forgot.
 ALLOWED_TAGS = frozenset(
@@ -232,15 +235,7 @@ def clean_body(raw: str, *, first_pass: bool = True) -> CleanedBody:
         return CleanedBody("")
     if "<" not in raw:
         return CleanedBody(_paragraphs(_CONTROL.sub("", raw)))
-    if len(raw) > MAX_TAG and _longest_tag(raw) > MAX_TAG:
-        raise UnreadableBody("tag_too_long", f"a tag of more than {MAX_TAG} characters")
-    if raw.count('"') + raw.count("'") > 2 * _MAX_ATTRIBUTES and _most_attributes(raw) > _MAX_ATTRIBUTES:
-        raise UnreadableBody("tag_too_long", f"a tag of more than {_MAX_ATTRIBUTES} attributes")
-    # bytes for libxml2 (it would encode a str itself), less the controls it refuses
-    data = raw.encode("utf-8", "replace").translate(None, _CONTROL_BYTES)
-    if "\ufffe" in raw or "\uffff" in raw:
-        data = data.replace("\ufffe".encode(), b"").replace("\uffff".encode(), b"")
-    root = _parse(data)
+    root = _parse(_readable(raw))
     if root is None:
         return CleanedBody("")
     cutter = _Cutter(root, raw)
@@ -254,6 +249,88 @@ def clean_body(raw: str, *, first_pass: bool = True) -> CleanedBody:
         html, cuts = again.html, cuts + again.cuts
     return CleanedBody(html, tuple(dict.fromkeys(cutter.stocks)), cutter.source, cuts)
 
+
+def body_cuts(raw: str) -> dict[str, int]:
+    """What :func:`clean_body` would cut from ``raw``, by kind, and any executable tag or event
+    handler anywhere in the document (``executable``, ``handler``: nh3 drops those uncounted);
+    empty for a clean body. ``verify``'s check: one parse, and no cleaned HTML is built unless
+    junk words may be left for a second pass.
+
+    >>> body_cuts('<p onclick="x()">a</p><script>x()</script><p style="display:none">b</p>')
+    {'executable': 1, 'hidden': 1, 'handler': 1}
+    >>> body_cuts("<p>a</p>"), body_cuts("plain text")
+    ({}, {})
+    """
+    if not raw or not raw.strip() or "<" not in raw:
+        return {}  # plain text: paragraphs, nothing to cut
+    document = _parse_document(_readable(raw))
+    found = _executable(document)  # before a cut: the whole document, <head> and <body> too
+    root = _body_of(document)
+    if root is None:
+        return found
+    cutter = _Cutter(root, raw)
+    cutter.run()
+    cuts = cutter.cuts
+    if _may_leave_junk_words(raw):
+        html = _SANITIZER.clean(_serialize(root))
+        if _junk_words_left(html):  # as clean_body does: a second pass on the blocks
+            cuts = cuts + clean_body(html_blocks(html), first_pass=False).cuts
+    return {**cuts, **found}
+
+
+def _readable(raw: str) -> bytes:
+    """``raw`` as bytes for libxml2 (it would encode a str itself), less the controls it
+    refuses; :class:`UnreadableBody` for a tag too long to parse in linear time."""
+    if len(raw) > MAX_TAG and _longest_tag(raw) > MAX_TAG:
+        raise UnreadableBody("tag_too_long", f"a tag of more than {MAX_TAG} characters")
+    if (
+        raw.count('"') + raw.count("'") > 2 * _MAX_ATTRIBUTES
+        and _most_attributes(raw) > _MAX_ATTRIBUTES
+    ):
+        raise UnreadableBody("tag_too_long", f"a tag of more than {_MAX_ATTRIBUTES} attributes")
+    data = raw.encode("utf-8", "replace").translate(None, _CONTROL_BYTES)
+    if "\ufffe" in raw or "\uffff" in raw:
+        data = data.replace("\ufffe".encode(), b"").replace("\uffff".encode(), b"")
+    return data
+
+
+# Every character of the text rules' words: cleaned HTML holds a word only if the body holds
+# all its characters, or spells some with a numeric character reference (no named reference
+# is a CJK character).
+_PROMO_CHARS = frozenset(PROMO_MARK)
+_WECHAT_CHARS = frozenset("".join(WECHAT_MARKS))
+
+
+def _may_leave_junk_words(raw: str) -> bool:
+    """``False`` when the cleaned ``raw`` cannot hold :func:`_junk_words_left`'s words.
+
+    >>> _may_leave_junk_words("<p>打开<b>微信</b>扫一扫朋友圈</p>"), _may_leave_junk_words("<p>微信</p>")
+    (True, False)
+    """
+    return (
+        "&#" in raw
+        or all(ch in raw for ch in _PROMO_CHARS)
+        or all(ch in raw for ch in _WECHAT_CHARS)
+    )
+
+
+def _executable(document: etree._Element | None) -> dict[str, int]:
+    """Executable tags and event handlers in a parsed document, which nh3 (not the counted
+    cuts) removes."""
+    found: dict[str, int] = {}
+    if document is None:
+        return found
+    for el in document.iter(etree.Element):
+        if el.tag in _EXECUTABLE:
+            found["executable"] = found.get("executable", 0) + 1
+        if el.attrib:
+            handlers = sum(1 for name in el.attrib if name.lower().startswith("on"))
+            if handlers:
+                found["handler"] = found.get("handler", 0) + handlers
+    return found
+
+
+_EXECUTABLE = DROP_WITH_CONTENT - {"head", "meta", "title"}
 
 # plain etree elements (lxml.html's per-node class lookup costs more than the cuts), UTF-8 bytes
 _PARSER = etree.HTMLParser(encoding="utf-8", default_doctype=False)
@@ -270,6 +347,12 @@ def _parse(raw: str | bytes) -> etree._Element | None:
 
     Not ``fragment_fromstring``: it asserts on input holding its own ``<html>`` or ``<body>``.
     """
+    return _body_of(_parse_document(raw))
+
+
+def _parse_document(raw: str | bytes) -> etree._Element | None:
+    """The whole document libxml2 reads from ``raw`` (None if empty); :class:`UnreadableBody`
+    when it could not read all of it."""
     try:
         document = etree.fromstring(raw, _PARSER)
     except etree.ParserError:
@@ -277,6 +360,11 @@ def _parse(raw: str | bytes) -> etree._Element | None:
     for error in _PARSER.error_log:
         if error.type_name == "ERR_RESOURCE_LIMIT":  # libxml2 stopped reading: the rest is lost
             raise UnreadableBody("too_deep", error.message.strip())
+    return document
+
+
+def _body_of(document: etree._Element | None) -> etree._Element | None:
+    """The document's body as a bare ``<div>``, or None."""
     body = document.find("body") if document is not None else None
     if body is None:
         return None

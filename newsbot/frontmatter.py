@@ -132,6 +132,9 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     ({'title': 'a: b'}, 'body\\n')
     """
     block, body = front_matter_block(text)
+    data = _simple_mapping(block)
+    if data is not None:
+        return data, body
     try:
         data = yaml.load(block, Loader=_Loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
@@ -139,6 +142,66 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if not isinstance(data, dict):
         raise FrontMatterError("front matter is not a mapping")
     return data, body
+
+
+# The front matter newsbot writes, read without building YAML nodes: one "key: value" a line, a
+# value double-quoted without escapes, single-quoted without quotes, or plain; a list as "- item"
+# lines. A block holding anything else (a character YAML treats specially, a tab, two spaces, an
+# escape, a comment, a nested value) goes to the YAML loader, and so does a plain scalar the
+# loader's own resolver reads as anything but a string: both readings agree (a test checks).
+_SIMPLE_TEXT = re.compile(
+    "[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
+)
+_SIMPLE_LINE = re.compile(
+    r"""(?:(?P<key>[A-Za-z_][A-Za-z0-9_]{0,99}):|-)(?: (?:"(?P<dq>[^"\\]*)"|'(?P<sq>[^']*)'|(?P<plain>"""
+    r"""[^-?:,\[\]{}#&*!|>'"%@`\s](?:[^\s:#,\[\]{}]|:(?=[^\s])| (?=[^\s#]))*)))?"""
+)
+_RESOLVER = yaml.resolver.Resolver()
+_RESOLVED = _RESOLVER.yaml_implicit_resolvers  # by first character; None: any
+
+
+def _reads_as_str(plain: str) -> bool:
+    """Whether the loader reads the plain scalar ``plain`` as a string (its resolver looks only
+    at scalars that start with one of a few characters)."""
+    if plain[:1] not in _RESOLVED and None not in _RESOLVED:
+        return True
+    return _RESOLVER.resolve(yaml.ScalarNode, plain, (True, False)) == _STR
+
+
+def _simple_mapping(block: str) -> dict[str, Any] | None:
+    """The mapping ``block`` holds if it is written as newsbot writes it, else ``None``.
+
+    >>> _simple_mapping('layout: post\\ntitle: "a: #b"\\ndate: 2026-08-01 10:00:00 +0800\\nstocks:\\n'
+    ...                 "- '1.600160'\\n- 0.x\\n")
+    {'layout': 'post', 'title': 'a: #b', 'date': '2026-08-01 10:00:00 +0800', 'stocks': ['1.600160', '0.x']}
+    >>> [_simple_mapping(b) for b in ("date: 2026-08-01 10:00:00\\n", "n: 1\\n", "on: x\\n", "a: b #c\\n")]
+    [None, None, None, None]
+    """
+    if not block.endswith("\n") or not _SIMPLE_TEXT.fullmatch(block):
+        return None
+    data: dict[str, Any] = {}
+    items: list[str] | None = None  # the list the last key opened
+    for line in block[:-1].split("\n"):
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None:
+            return None
+        key, dq, sq, plain = match.group("key", "dq", "sq", "plain")
+        value = dq if dq is not None else sq if sq is not None else plain
+        if plain is not None and not _reads_as_str(plain):
+            return None  # a number, a date, a boolean, a null... as the loader reads it
+        if key is None:  # a list item
+            if items is None or value is None:
+                return None
+            items.append(value)
+            continue
+        if items == [] or key in data or not _reads_as_str(key):
+            return None  # a key with no value, twice the same key, a key that is no string
+        items = None
+        if value is None:
+            items = data[key] = []
+        else:
+            data[key] = value
+    return data if data and items != [] else None
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

@@ -154,12 +154,66 @@ def markdown_exposure(html: str) -> list[str]:
     >>> markdown_exposure('<strong>a</strong>\\n<p>b</p></div>')
     ['top-level inline tag <strong> at line 1', 'stray end tag </div> at line 2']
     """
+    if _plainly_blocks(html):
+        return []
     checker = _Exposure()
     checker.feed(html)
     checker.close()
     if checker.stack:
         checker.problems.append(f"<{checker.stack[-1]}> is never closed")
     return checker.problems
+
+
+# A strict reading for the common case, a body newsbot wrote (html5ever's serialization): start
+# tags with space-separated, double-quoted attributes, plain end tags, character references in
+# the text. Where all of a body reads that way, HTMLParser reads it the same, so when this
+# reading finds no exposure there is none; anything else (a comment, a bare "<" or "&", a
+# raw-text element, any exposure at all) goes to HTMLParser, which words the problems.
+_STRICT_TAG = re.compile(
+    r'<(?:/([A-Za-z][A-Za-z0-9]*)|([A-Za-z][A-Za-z0-9]*)(?: [A-Za-z][-A-Za-z0-9_:.]*(?:="[^"]*")?)*( ?/)?)>'
+)
+_REFERENCE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][-.A-Za-z0-9]*);")
+# elements whose content a parser reads as raw text, in any Python's HTMLParser
+_RAW_TEXT = frozenset(
+    {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+     "plaintext"}
+)  # fmt: skip
+
+
+def _plainly_blocks(html: str) -> bool:
+    """Whether ``html`` reads strictly (see above) as raw HTML blocks only: ``True`` means
+    :func:`markdown_exposure` finds nothing; ``False`` means it must look.
+
+    >>> _plainly_blocks('<p class="a">x &amp; <b>y</b><br/></p>\\n<hr>\\n<div title="a>b"></div>')
+    True
+    >>> [_plainly_blocks(h) for h in ('<p>a</p>b', '<b>a</b>', '<p>a', '<p>a</p></div>', '<p>a & b</p>')]
+    [False, False, False, False, False]
+    """
+    if "&" in html and html.count("&") != len(_REFERENCE.findall(html)):
+        return False  # an "&" HTMLParser may read otherwise (stricter than needed in attributes)
+    stack: list[str] = []
+    pos = 0
+    for match in _STRICT_TAG.finditer(html):
+        if match.start() != pos:
+            text = html[pos : match.start()]
+            if "<" in text or (not stack and not text.isspace()):
+                return False  # not a strict tag, or top-level text
+        pos = match.end()
+        closing, opening, empty = match.groups()
+        if closing:
+            tag = closing.lower()
+            if stack and stack[-1] == tag:
+                stack.pop()
+            elif tag not in VOID_TAGS:
+                return False  # a stray end tag
+        else:
+            tag = opening.lower()
+            if tag in _RAW_TEXT or (not stack and tag not in BLOCK_TAGS):
+                return False
+            if not empty and tag not in VOID_TAGS:
+                stack.append(tag)  # <x/> is a start and an end tag: nothing stays open
+    rest = html[pos:]
+    return not stack and "<" not in rest and (not rest or rest.isspace())
 
 
 class _Exposure(HTMLParser):
