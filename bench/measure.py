@@ -24,6 +24,7 @@ class Measured:
     cpu_s: float  # user + system, the process and every child it waited for
     peak_rss_mb: float
     exit_code: int
+    process_peak_mb: float = 0.0  # the largest single process (wait4): what a worker pool holds each
 
 
 def _parents() -> dict[int, int]:
@@ -101,4 +102,5 @@ def run_measured(command: list[str], *, cwd: Path, log: Path) -> Measured:
         cpu_s=round(usage["cpu_s"], 3),
         peak_rss_mb=round(max(usage["maxrss_kb"] / 1024, sampler.peak_mb), 1),
         exit_code=usage["exit_code"],
+        process_peak_mb=round(usage["maxrss_kb"] / 1024, 1),
     )
