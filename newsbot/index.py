@@ -124,33 +124,35 @@ class TreeIndex:
 
     def _rebuild(self, *, remove_duplicates: bool) -> None:
         """The record from every post: one read of the archive, for a tree that has none."""
-        by_code: defaultdict[str, list[Path]] = defaultdict(list)
-        records: list[PostRecord] = []
+        by_code: defaultdict[str, list[str]] = defaultdict(list)  # names first, then one read each
+        read = 0
         for path in self._post_files():
             parsed = parse_post_filename(path.name)
             if parsed:
-                by_code[parsed[1]].append(path)
+                by_code[parsed[1]].append(str(path))
             else:  # an announcement kept from an old site: only its category counts
-                records.append(read_record(path))
+                record = read_record(path)
+                self._count(record.slug, record.tag, 1)
+                read += 1
         for code, paths in by_code.items():
-            kept = self._one_of(code, paths, remove=remove_duplicates)
+            kept = self._one_of(code, [Path(p) for p in paths], remove=remove_duplicates)
             if kept.name != code_filename(code):
                 self.moved[code] = kept.name
-            records.append(read_record(kept))
-        for record in records:
+            record = read_record(kept)
             self._count(record.slug, record.tag, 1)
+            read += 1
         self.dirty = True
-        logger.info("built %s from %d posts", self.record_path, len(records))
+        logger.info("built %s from %d posts", self.record_path, read)
 
     def _post_files(self) -> Iterator[Path]:
         for folder in (self.tree.old_posts, self.tree.posts):
             try:
-                entries = list(os.scandir(folder))
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if entry.name.endswith(".md") and entry.is_file(follow_symlinks=False):
+                            yield Path(entry.path)
             except FileNotFoundError:
                 continue
-            for entry in entries:
-                if entry.name.endswith(".md") and entry.is_file(follow_symlinks=False):
-                    yield Path(entry.path)
 
     def _recover(self) -> None:
         """Re-read the posts a killed run named in its journal; remove what it left half done."""
