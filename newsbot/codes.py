@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 __all__ = [
     "ArticleRef",
@@ -12,7 +12,6 @@ __all__ = [
     "canonical_code",
     "article_id",
     "parse_input",
-    "is_article_link",
     "read_inputs",
 ]
 
@@ -98,28 +97,6 @@ def parse_input(value: str) -> ArticleRef:
         if match:
             return ArticleRef("NW" + match.group(1))
     raise InvalidInput(f"not a share link or article URL: {value!r}")
-
-
-def is_article_link(link: str) -> bool:
-    """Whether a link from an upstream answer (absolute, ``//host/...`` or a path) is one of the
-    article forms :func:`parse_input` reads. A link no URL parser reads raises ``ValueError``.
-
-    >>> is_article_link("//finance.eastmoney.com/a/202608193168724510.html")
-    True
-    >>> is_article_link("/html_News/NewsShare.html?infoCode=NW202608193168724510")
-    True
-    >>> is_article_link("https://caifuhao.eastmoney.com/news/20261201093015123456700")
-    False
-    >>> is_article_link("NW202608193168724510"), is_article_link("")
-    (True, False)
-    """
-    link = link.strip()
-    try:
-        # a page's own links may leave out the scheme or the host; only the path and query count
-        parse_input(urljoin("http://host.invalid/", link) if "/" in link else link)
-    except InvalidInput:
-        return False
-    return True
 
 
 def read_inputs(text: str) -> list[str]:

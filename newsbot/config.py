@@ -54,15 +54,23 @@ def problems(settings: BaseSettings | Mapping[str, Any]) -> list[str]:
         if problem:
             found.append(problem)
     for name in HEADER_SETTINGS:
+        raw_value = settings.get(name)
         try:
             value = settings.getdict(name)
-        except ValueError:
+        except (ValueError, TypeError):  # not JSON, or JSON that is no object (null, 1)
+            value = None
+        if value is None or isinstance(raw_value, (list, tuple)) or (
+            isinstance(raw_value, str) and not raw_value.strip().startswith("{")
+        ):
             found.append(f"-s {name}: not a JSON object of header names and values")
             continue
         try:
             header_template(value, name)
         except ValueError as exc:
             found.append(f"-s {exc}")
+    agent = str(settings.get("USER_AGENT") or "")
+    if not agent.strip() or not agent.isascii() or not agent.isprintable():
+        found.append("-s USER_AGENT: give a browser's User-Agent (printable ASCII): eastmoney answers no other")
     raw = settings.get("NEWSBOT_MAX_FAILED_FRACTION")
     try:
         fraction = settings.getfloat("NEWSBOT_MAX_FAILED_FRACTION")

@@ -34,11 +34,15 @@ def header_template(value: Mapping[object, object], setting: str) -> dict[str, s
         name = str(name)
         if not name or not set(name) <= _TOKEN:
             raise ValueError(f"{setting}: {name!r} is not a header name")
+        if raw is not None and (isinstance(raw, bool) or not isinstance(raw, (str, int))):
+            raise ValueError(f"{setting}: the value of {name!r} is not text")
         text = "" if raw is None else str(raw)
         if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in text):
             raise ValueError(
                 f"{setting}: the value of {name!r} holds a line break or a control character"
             )
+        if not text.isascii():  # sent as Latin-1 bytes a server reads as something else
+            raise ValueError(f"{setting}: the value of {name!r} is not ASCII")
         headers[name] = text
     return headers
 
@@ -65,6 +69,8 @@ def request_headers(template: Mapping[str, str], url: str, code: str = "") -> di
     headers: dict[str, str] = {}
     for name, value in template.items():
         value = _PLACEHOLDER.sub(lambda match: filled[match.group(1)], value)
+        # a share link's host is upstream text: no control character reaches a header from it
+        value = "".join(c for c in value if c.isprintable())
         if value:
             headers[name] = value
     return headers

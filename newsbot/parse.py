@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 
-from newsbot.codes import InvalidInput, canonical_code, is_article_link, parse_input
+from newsbot.codes import InvalidInput, canonical_code, parse_input
 from newsbot.dates import parse_time
 
 __all__ = [
@@ -317,21 +317,23 @@ class ListingPage:
 # What an entry's np_dst says it is, where that is no media article: caifuhao (财富号) posts are
 # users' own, listed beside the news, and GetNewsText.do does not hold them.
 NOT_ARTICLE_KINDS = {"cfh": "caifuhao"}
-NOT_ARTICLE_HOSTS = {"caifuhao.eastmoney.com": "caifuhao"}
+# Only what is known not to be news is skipped: a link of another form with a good code goes by
+# its code, as every entry always did (eastmoney has more article URL forms than newsbot reads).
+NOT_ARTICLE_HOSTS = {"caifuhao.eastmoney.com": "caifuhao", "guba.eastmoney.com": "guba"}
 
 
 def not_article_reason(item: Mapping[str, Any]) -> str | None:
     """Why a listing item is no article to fetch by its code, or ``None`` when it may be one.
 
-    A caifuhao post (``np_dst`` CFH, or a link on caifuhao.eastmoney.com) is ``caifuhao``; an
-    entry with links, none of them an article link, is ``not_article``. An entry without links,
-    or whose links no URL parser reads, is left to its code, as any entry always was.
+    A caifuhao post (``np_dst`` CFH, or a link on caifuhao.eastmoney.com) is ``caifuhao``, a
+    guba (forum) thread ``guba``. Any other entry is left to its code, as any entry always was.
 
     >>> not_article_reason({"code": "202612011234567890", "np_dst": "CFH", "uniqueUrl": "",
     ...     "url": "http://caifuhao.eastmoney.com/news/20261201093015123456700"})
     'caifuhao'
     >>> not_article_reason({"url": "https://guba.eastmoney.com/news,600000,1234567.html"})
-    'not_article'
+    'guba'
+    >>> not_article_reason({"code": "202612013258123456", "url": "https://wap.eastmoney.com/news/info/detail/1"})
     >>> not_article_reason({"Np_dst": "", "url": "http://finance.eastmoney.com/a/202612013258123456.html"})
     >>> not_article_reason({"code": "202612013258123456", "url": "http://[::1"})
     """
@@ -339,19 +341,17 @@ def not_article_reason(item: Mapping[str, Any]) -> str | None:
     kind = folded.get("np_dst")
     if isinstance(kind, str) and kind.strip().lower() in NOT_ARTICLE_KINDS:
         return NOT_ARTICLE_KINDS[kind.strip().lower()]
-    articles: list[bool] = []
     for key in URL_KEYS:
         link = folded.get(key)
         if not isinstance(link, str) or not link.strip():
             continue
         try:
             host = urlsplit(link.strip()).hostname
-            articles.append(is_article_link(link))
         except ValueError:
             continue
         if host in NOT_ARTICLE_HOSTS:
             return NOT_ARTICLE_HOSTS[host]
-    return "not_article" if articles and not any(articles) else None
+    return None
 
 
 def _skipped(item: Mapping[str, Any], reason: str) -> SkippedEntry:

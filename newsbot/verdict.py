@@ -105,8 +105,8 @@ def listing_failed(values: Stats) -> Finding | None:
         return None
     errors = counts_under(values, stats.listing_error(""))
     if count(values, stats.LISTING_PAGES):
-        if count(values, stats.LISTING_ENTRIES):
-            return None
+        if count(values, stats.LISTING_ENTRIES) or counts_under(values, stats.listing_skipped("")):
+            return None  # it listed articles, or entries known not to be news (caifuhao)
         bad = count(values, stats.LISTING_BAD_ENTRY)
         return Finding(
             EX_DATAERR,

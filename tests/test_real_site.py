@@ -46,9 +46,9 @@ def test_a_default_crawl_passes_the_gate_and_asks_nothing_for_caifuhao(
         assert f"{item['code']} skipped, not an article" in result.log
     assert result.stats["newsbot/listing/entries"] == 3
     assert result.stats["newsbot/listing/skipped/caifuhao"] == 2  # the twice-listed one once
-    assert result.stats["newsbot/listing/skipped/not_article"] == 1
+    assert result.stats["newsbot/listing/skipped/guba"] == 1
     assert "newsbot/listing/bad_entry" not in result.stats
-    assert "listed=3 fetched=3 new=3" in result.log
+    assert "listed=3 skipped=3 fetched=3 new=3" in result.log
 
     listing = replay.headers_of("getNewsByColumns")
     assert len(listing) == 2
@@ -145,3 +145,52 @@ def test_everything_goes_through_the_proxy_given_by_http_proxy(
     # every request the server saw came through the proxy, and the proxy forwarded exactly those
     assert all(headers.get("Via") == ForwardProxy.VIA for _, headers in replay.received)
     assert sorted(f"{replay.url}{path}" for path in replay.requests) == sorted(proxy.forwarded)
+
+
+# -- what an attack on this found -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("NEWSBOT_TEXT_HEADERS", "null", "not a JSON object of header names and values"),
+        ("NEWSBOT_LISTING_HEADERS", "1", "not a JSON object of header names and values"),
+        ("NEWSBOT_ARTICLE_HEADERS", '[["Referer", "x"]]', "not a JSON object of header names and values"),
+        ("NEWSBOT_TEXT_HEADERS", '{"Referer": {"a": 1}}', "the value of 'Referer' is not text"),
+        ("NEWSBOT_TEXT_HEADERS", '{"Referer": "财经"}', "the value of 'Referer' is not ASCII"),
+        ("USER_AGENT", "", "give a browser's User-Agent"),
+    ],
+)
+def test_a_header_setting_that_cannot_be_sent_is_64_before_any_request(crawl, replay, setting, value, said):
+    result = crawl("share", "codes=NW202608193168724510", settings={setting: value})
+    assert result.returncode == 64, result.log
+    assert said in result.log.splitlines()[-1] and "Traceback" not in result.log
+    assert replay.requests == []
+
+
+def test_a_page_of_caifuhao_only_did_its_job(crawl, replay, upstream):
+    up = Upstream(upstream)
+    up.page("columns-350-1", [caifuhao(91), caifuhao(92)])
+    result = crawl("listing")
+    assert result.returncode == 0, result.log
+    assert "listed=0 skipped=2 fetched=0" in result.log and "verdict=ok" in result.log
+
+
+def test_news_with_a_link_of_another_form_goes_by_its_code(crawl, replay, upstream):
+    up = Upstream(upstream)
+    odd = [article(n, 0) for n in (1, 2, 3)]
+    odd[0]["url"] = "https://wap.eastmoney.com/news/info/detail/1"
+    odd[1]["url"] = "#"
+    odd[2]["url"] = "/news/cgsxw,1.html"
+    up.page("columns-350-1", odd)
+    result = crawl("listing")
+    assert result.returncode == 0, result.log
+    assert result.stats["newsbot/posts/new"] == 3 and "skipped=" not in result.log
+
+
+def test_a_caifuhao_post_listed_again_with_an_edited_title_is_counted_once(crawl, replay, upstream):
+    up = Upstream(upstream)
+    edited = caifuhao(91) | {"title": "改过的标题"}
+    up.page("columns-350-1", [article(1, 0), caifuhao(91), edited])
+    result = crawl("listing")
+    assert result.stats["newsbot/listing/skipped/caifuhao"] == 1

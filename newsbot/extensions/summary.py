@@ -48,10 +48,13 @@ def summary_line(values: dict[str, object], reason: str) -> str:
         if get(key):
             errors[key.removeprefix(f"{stats.PREFIX}/")] = get(key)
     logged = get("log_count/ERROR")
+    skipped = sum(verdict.counts_under(values, stats.listing_skipped("")).values())
     finding = verdict.Finding(get(stats.VERDICT_EXIT_CODE), str(values.get(stats.VERDICT_REASON, "")))
     unchanged = get(stats.LISTING_UNCHANGED) + get(stats.POSTS_UNCHANGED)
     return (
-        f"newsbot run {reason}: listed={get(stats.LISTING_ENTRIES)} fetched={get(stats.TEXT_FETCHED)} "
+        f"newsbot run {reason}: listed={get(stats.LISTING_ENTRIES)}"
+        + (f" skipped={skipped}" if skipped else "")
+        + f" fetched={get(stats.TEXT_FETCHED)} "
         f"new={get(stats.POSTS_NEW)} updated={get(stats.POSTS_UPDATED)} unchanged={unchanged} "
         f"rotated={get(stats.POSTS_ROTATED)} dropped={sum(dropped.values())}{detail(dropped)} "
         f"errors={sum(errors.values())}{detail(errors)}"

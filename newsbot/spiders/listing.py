@@ -20,7 +20,7 @@ from newsbot.codes import ArticleRef
 from newsbot.dates import format_post_date
 from newsbot.headers import request_headers
 from newsbot.index import TreeIndex
-from newsbot.parse import ListingEntry, SkippedEntry, UpstreamError, listing_entries, load_json
+from newsbot.parse import ListingEntry, UpstreamError, listing_entries, load_json
 from newsbot.spiders.base import ArticleSpider, answer_text, failure_reason, headers_setting
 from newsbot.tree import PostRecord, SiteTree
 
@@ -158,7 +158,7 @@ class ListingSpider(ArticleSpider):
         # the record only: each listed code's post is read when its entry comes
         self.index = TreeIndex.open(self.tree, writer=False) if self.incremental else None
         self.seen: set[str] = set()
-        self.seen_skipped: set[SkippedEntry] = set()
+        self.seen_skipped: set[str] = set()  # codes (or links): one count per post, however listed
         for url in urls:
             self.crawler.stats.inc_value(stats.INPUT_ACCEPTED)
             self.crawler.stats.inc_value(stats.LISTING_REQUESTED)
@@ -188,9 +188,10 @@ class ListingSpider(ArticleSpider):
             self.crawler.stats.inc_value(stats.LISTING_BAD_ENTRY)
             logger.warning("listing %s: entry skipped: %s", response.url, item)
         for skipped in page.skipped:
-            if skipped in self.seen_skipped:
-                continue  # listed on two pages: one entry
-            self.seen_skipped.add(skipped)
+            key = skipped.code or skipped.link or repr(skipped)
+            if key in self.seen_skipped:
+                continue  # listed on two pages, or again with an edited title: one entry
+            self.seen_skipped.add(key)
             self.crawler.stats.inc_value(stats.listing_skipped(skipped.reason))
             logger.debug(
                 "listing %s: %s skipped, not an article (%s): %r %s",
