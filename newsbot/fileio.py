@@ -61,8 +61,12 @@ def same_bytes(path: Path, data: bytes) -> bool:
 def remove_stale_temps(folder: Path) -> int:
     """Remove temp files a killed run left behind in ``folder``; how many were removed."""
     removed = 0
-    if folder.is_dir():
-        for stale in folder.glob(f"{TEMP_PREFIX}*.tmp"):
-            stale.unlink(missing_ok=True)
-            removed += 1
+    try:
+        with os.scandir(folder) as entries:  # streamed: a folder of 200,000 posts is not listed
+            for entry in entries:
+                if entry.name.startswith(TEMP_PREFIX) and entry.name.endswith(".tmp"):
+                    os.unlink(entry.path)
+                    removed += 1
+    except (FileNotFoundError, NotADirectoryError):
+        pass
     return removed

@@ -25,18 +25,21 @@ import stat
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from newsbot.fileio import remove_stale_temps, write_atomic
 from newsbot.posts import POSTS_DIR, parse_post_filename
 from newsbot.slugs import is_slug
-from newsbot.tree import PostRecord, SiteTree, read_record
+from newsbot.tree import PostRecord, SiteTree, read_head, read_record
 
 logger = logging.getLogger(__name__)
 
 RECORD_DIR = ".newsbot"
 VERSION = 1
+RECORD_BYTES = 64 << 20  # a record or journal larger than this is not newsbot's: rebuilt
+JOURNAL_BYTES = 64 << 20
 
 
 def code_filename(code: str) -> str:
@@ -49,12 +52,42 @@ def code_filename(code: str) -> str:
     return f"{digits[:4]}-{digits[4:6]}-{digits[6:8]}-{code}.md"
 
 
+def names_code(name: str, code: str) -> bool:
+    """Whether ``name`` is a contract file name of ``code``'s post (a record or journal edited by
+    hand may name anything: another article's post, ``../``).
+
+    >>> names_code("2026-11-30-NW202612010000000001.md", "NW202612010000000001")
+    True
+    >>> names_code("../../victim.md", "NW202612010000000001")
+    False
+    """
+    parsed = parse_post_filename(name)
+    return parsed is not None and parsed[1] == code
+
+
+# A post renamed by hand to fix its date, without the record, is still found when it moved this
+# many days at most: a stat per day and folder, only for codes the record does not place.
+NEAR_DAYS = 10
+
+
 def _is_regular(path: Path) -> bool:
     """A regular file, not through a symlink (a FIFO or a link to a device would hang a read)."""
     try:
         return stat.S_ISREG(os.lstat(path).st_mode)
     except OSError:
         return False
+
+
+def _near_names(code: str) -> list[str]:
+    try:
+        day = date(int(code[2:6]), int(code[6:8]), int(code[8:10]))
+    except ValueError:  # a code whose digits are no day (Feb 30): only the record places it
+        return []
+    return [
+        f"{day + timedelta(days=shift):%Y-%m-%d}-{code}.md"
+        for shift in range(-NEAR_DAYS, NEAR_DAYS + 1)
+        if shift and date.min + timedelta(days=NEAR_DAYS) < day < date.max - timedelta(days=NEAR_DAYS)
+    ]
 
 
 def title_of(tags: Counter[str]) -> str:
@@ -100,24 +133,34 @@ class TreeIndex:
         index = cls(tree)
         if not index._load():
             index._rebuild(remove_duplicates=writer)
-        elif writer and index.journal_path.exists():
-            index._recover()
-        if writer and index.dirty:  # saved at once: the spider, opening next, reads it
-            index.save()
+        elif writer and os.path.lexists(index.journal_path) and not index._recover():
+            index = cls(tree)
+            index._rebuild(remove_duplicates=True)
+            index.journal_path.unlink(missing_ok=True)
         return index
+
+    @classmethod
+    def saved(cls, tree: SiteTree) -> TreeIndex | None:
+        """The tree's record as saved, or ``None``: never a rebuild."""
+        index = cls(tree)
+        return index if index._load() else None
 
     def _load(self) -> bool:
         try:
-            data = json.loads(self.record_path.read_text(encoding="utf-8"))
+            data = json.loads(read_head(self.record_path, RECORD_BYTES))
             if data.get("version") != VERSION:
                 return False
             self.generation = int(data["generation"])
-            self.moved = {str(k): str(v) for k, v in data["moved"].items()}
+            self.moved = {
+                str(k): str(v) for k, v in data["moved"].items() if names_code(str(v), str(k))
+            }
             for slug, names in data["tags"].items():
-                self.tags[str(slug)] = Counter({str(k): int(v) for k, v in names.items()})
+                counts = Counter({str(k): int(v) for k, v in names.items() if int(v) > 0})
+                if is_slug(str(slug)) and counts:
+                    self.tags[str(slug)] = counts
         except FileNotFoundError:
             return False
-        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             logger.warning("%s unreadable (%s): rebuilding it from the posts", self.record_path, exc)
             return False
         return True
@@ -154,26 +197,29 @@ class TreeIndex:
             except FileNotFoundError:
                 continue
 
-    def _recover(self) -> None:
+    def _recover(self) -> bool:
         """Re-read the posts a killed run named in its journal; remove what it left half done."""
         lines = self._journal_lines()
+        if lines is None:
+            return False
         was: dict[str, tuple[str, str] | None] = {}
-        names: defaultdict[str, set[str]] = defaultdict(set)
+        names: defaultdict[str, list[str]] = defaultdict(list)
         for line in lines:
             key = line["code"] or line["path"]
-            was.setdefault(key, tuple(line["was"]) if line["was"] else None)  # type: ignore[arg-type]
-            names[key].add(line["name"])
+            was.setdefault(key, line["was"])
+            names[key].append(line["name"])
         for key, before in was.items():
+            try:
+                if key.startswith("NW"):
+                    record = self.resolve(key, names[key], newest=names[key][-1])
+                else:
+                    path = self.tree.inside(self.tree.root / key)
+                    record = read_record(path) if _is_regular(path) else None
+            except (OSError, ValueError) as exc:  # a line edited by hand: that line only
+                logger.warning("journal entry %r of %s skipped: %s", key[:100], self.journal_path, exc)
+                continue
             if before:
                 self._count(*before, -1)
-            if key.startswith("NW"):
-                record = self.resolve(key, names[key])
-            else:
-                try:
-                    path = self.tree.inside(self.tree.root / key)
-                except ValueError:  # a journal edited by hand: nothing of ours is out there
-                    continue
-                record = read_record(path) if path.is_file() else None
             if record is not None:
                 self._count(record.slug, record.tag, 1)
         for folder in (self.tree.posts, self.tree.old_posts, self.folder):
@@ -182,24 +228,33 @@ class TreeIndex:
                 logger.warning("removed %d temp file(s) a killed run left in %s", removed, folder)
         self.dirty = True
         logger.warning("a run was killed while writing: re-read the %d posts it named", len(was))
+        return True
 
-    def _journal_lines(self) -> list[dict[str, Any]]:
+    def _journal_lines(self) -> list[dict[str, Any]] | None:
         lines: list[dict[str, Any]] = []
         try:
-            text = self.journal_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return lines
+            text = read_head(self.journal_path, JOURNAL_BYTES)
+        except (OSError, UnicodeDecodeError) as exc:
+            logger.warning("%s unreadable (%s): rebuilding the record", self.journal_path, exc)
+            return None
         for raw in text.splitlines():
             try:
                 line = json.loads(raw)
                 if int(line["g"]) < self.generation:
                     continue  # saved in the record before the journal could be removed
-                lines.append(
-                    {"code": str(line.get("code") or ""), "path": str(line.get("path") or ""),
-                     "name": str(line.get("name") or ""), "was": line.get("was")}
-                )  # fmt: skip
-            except (ValueError, TypeError, KeyError):
-                continue  # the line a kill cut short
+                code, path, name = (str(line.get(k) or "") for k in ("code", "path", "name"))
+                was = line.get("was")
+                if was is not None and not (
+                    isinstance(was, list) and len(was) == 2 and all(isinstance(w, str) for w in was)
+                ):
+                    raise TypeError("was")
+                if code and not names_code(name, code):
+                    raise ValueError("name")
+                if not code and (not path or ".." in Path(path).parts or Path(path).is_absolute()):
+                    raise ValueError("path")
+                lines.append({"code": code, "path": path, "name": name, "was": tuple(was) if was else None})
+            except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+                continue  # the line a kill cut short, or one edited by hand
         return lines
 
     # -- finding posts ---------------------------------------------------------------------------
@@ -207,10 +262,16 @@ class TreeIndex:
     def paths(self, code: str, extra: Iterable[str] = ()) -> list[Path]:
         """The files of ``code``'s post that exist, ``_posts/`` first (normally one, or none)."""
         names = dict.fromkeys([code_filename(code), self.moved.get(code, ""), *extra])
+        found = self._found(code, names)
+        if not found:  # renamed by hand to another date, maybe: look a few days around
+            found = self._found(code, dict.fromkeys(_near_names(code)))
+        return found
+
+    def _found(self, code: str, names: dict[str, None]) -> list[Path]:
         found = []
         for folder in (self.tree.posts, self.tree.old_posts):
             for name in names:
-                if name and _is_regular(folder / name):
+                if name and names_code(name, code) and _is_regular(folder / name):
                     found.append(folder / name)
         return found
 
@@ -220,13 +281,20 @@ class TreeIndex:
         found = self.paths(code)
         return read_record(self._one_of(code, found, remove=False)) if found else None
 
-    def resolve(self, code: str, extra: Iterable[str] = ()) -> PostRecord | None:
-        """As :meth:`record`, for a writer: a copy a killed move left is removed."""
+    def resolve(self, code: str, extra: Iterable[str] = (), newest: str = "") -> PostRecord | None:
+        """As :meth:`record`, for a writer: a copy a killed move left is removed. ``newest``: the
+        name a killed run was writing, which wins whatever the mtimes say (a fresh checkout's)."""
         found = self.paths(code, extra)
         if not found:
             self.moved.pop(code, None)
             return None
-        kept = self._one_of(code, found, remove=True)
+        written = [p for p in found if p.name == newest and read_record(p).title]
+        kept = self._one_of(code, written or found, remove=True)
+        for stale in found if written else []:
+            if stale != kept and read_record(stale).title:
+                stale.unlink(missing_ok=True)
+                self.duplicates_removed += 1
+                logger.warning("%s: removed %s, the copy a killed move left behind %s", code, stale, kept)
         self._remember(code, kept.name)
         return read_record(kept)
 

@@ -61,7 +61,7 @@ class SiteTree:
         """
         if self.root.exists() and not self.root.is_dir():
             return f"{self.root} is not a folder"
-        for folder in (self.posts, self.old_posts, self.categories):
+        for folder in (self.posts, self.old_posts, self.categories, self.root / ".newsbot"):
             if folder.is_symlink():
                 return f"{folder} is a symbolic link; newsbot writes only into real folders"
             if folder.exists() and not folder.is_dir():
@@ -72,7 +72,9 @@ class SiteTree:
         """Raise ``OSError`` unless a file can be created in the tree (a read-only mount, an
         immutable folder): found before starting, it is one line and exit 73."""
         self.posts.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=self.root)
+        record = self.root / ".newsbot"  # the tree's record: a probe a kill leaves is removed there
+        record.mkdir(exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=record)
         os.close(fd)
         os.unlink(name)
 
@@ -148,7 +150,7 @@ def read_record(path: Path) -> PostRecord:
 HEAD_BYTES = 1 << 20
 
 
-def read_head(path: Path) -> str:
+def read_head(path: Path, limit: int = HEAD_BYTES) -> str:
     """The start of a post file, as text: a regular file only (a FIFO or a device named like a
     post would block or never end), opened without following a symlink.
 
@@ -161,6 +163,6 @@ def read_head(path: Path) -> str:
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(f"{path} is not a regular file")
-        head = handle.read(HEAD_BYTES)
+        head = handle.read(limit)
     # a multibyte character cut at the limit is not the file's fault
-    return head.decode("utf-8", errors="strict" if len(head) < HEAD_BYTES else "ignore")
+    return head.decode("utf-8", errors="strict" if len(head) < limit else "ignore")

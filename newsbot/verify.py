@@ -12,6 +12,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import signal
+import stat
 import sys
 import threading
 from collections import Counter, defaultdict, deque
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from newsbot.clean import UnreadableBody, body_cuts
 from newsbot.frontmatter import FrontMatterError, split_front_matter
+from newsbot.index import TreeIndex
 from newsbot.kramdown import markdown_exposure
 from newsbot.posts import (
     CATEGORY_DIR,
@@ -33,6 +36,7 @@ from newsbot.posts import (
     source_from_tag,
 )
 from newsbot.slugs import MAX_SLUG, is_slug
+from newsbot.tree import SiteTree
 
 __all__ = ["Problem", "Tally", "check_tree", "default_jobs", "verify_tree", "verify_post"]
 
@@ -114,6 +118,10 @@ def check_tree(
         for (slug, tag), count in pairs.items():
             tags[slug][tag] += count
         yield from _counted(tally, [Problem(path, message) for path, message in problems])
+    if files is not None:  # some posts: the record knows the tags of the others
+        saved = TreeIndex.saved(SiteTree(root))
+        for slug in tags:
+            tags[slug] += saved.tags.get(slug, Counter()) if saved else Counter()
     for slug, names in sorted(tags.items()):
         tally.checked += 1
         page = root / CATEGORY_DIR / f"{slug}.html"
@@ -186,6 +194,19 @@ def _same_folder(a: Path, b: Path) -> bool:
 ChunkResult = tuple[list[tuple[str, str]], Counter[tuple[str, str]], int]
 
 
+def _die_with_parent() -> None:
+    """In a worker: end when the parent does (a SIGKILL or SIGTERM to ``scrapy verify`` would
+    otherwise leave the workers waiting on their pipe for ever). Linux's PR_SET_PDEATHSIG."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown is all there is
+        return
+    if os.getppid() == 1:  # the parent died before the call
+        os._exit(1)
+
+
 def _checked(paths: Iterator[str | Problem], jobs: int, tally: Tally) -> Iterator[ChunkResult]:
     """Each chunk's problems, (category, tag) pairs and post count, in the order of ``paths``;
     checked here, or by ``jobs`` worker processes when there are more than :data:`IN_PROCESS`
@@ -196,7 +217,7 @@ def _checked(paths: Iterator[str | Problem], jobs: int, tally: Tally) -> Iterato
         yield from map(_check_chunk, chain(head, chunks))
         return
     tally.workers = jobs
-    pool = ProcessPoolExecutor(jobs, mp_context=_start_method())
+    pool = ProcessPoolExecutor(jobs, mp_context=_start_method(), initializer=_die_with_parent)
     try:
         pending: deque = deque()
         for chunk in chain(head, chunks):
@@ -272,11 +293,26 @@ def _check_post(path: str) -> tuple[list[str], tuple[str, str] | None]:
     return messages, None
 
 
+MAX_POST = 16 << 20  # no post is this long (bodies over NEWSBOT_MAX_BODY, 1 MiB, are dropped)
+
+
+def _read_regular(path: str | Path) -> bytes:
+    """A post's bytes: a regular file only, not through a symlink (a FIFO would block, a link to
+    /dev/zero never end, a link out of the tree print what it points at), at most MAX_POST."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{path} is not a regular file")
+        if info.st_size > MAX_POST:
+            raise OSError(f"{info.st_size} bytes, over {MAX_POST}: no post is that long")
+        return file.read(MAX_POST + 1)
+
+
 def _read_post(path: str | Path) -> tuple[dict, str] | str:
     """The front matter and body of a post, or its problem."""
     try:
-        with open(path, "rb") as file:
-            text = file.read().decode("utf-8")
+        text = _read_regular(path).decode("utf-8")
         front, body = split_front_matter(text)
     except (OSError, UnicodeDecodeError) as exc:
         return f"unreadable: {exc}"

@@ -173,3 +173,69 @@ def test_a_kept_date_without_an_offset_is_china_time(crawl, upstream):
     assert result.stats["newsbot/date/kept"] == 1
     assert list(result.posts()) == [code] and post.is_file()  # not moved to the next day
     assert "date: 2026-09-06 22:20:26 +0800" in post.read_text()
+
+
+# -- what an attack on the record found --------------------------------------------------------
+
+
+def test_a_record_or_journal_edited_by_hand_never_deletes_another_post(crawl, upstream, tmp_path):
+    items = [article(1, 0), article(2, 0)]
+    listed(upstream, items)
+    first = crawl("listing")
+    one, two = ("NW" + item["code"] for item in items)
+    other = first.posts()[two]
+    first.posts()[one].unlink()
+    victim = tmp_path / "victim.md"
+    victim.write_text(other.read_text())
+    saved = record(first.output)
+    saved["moved"] = {one: other.name, two: "../../victim.md"}
+    (first.output / ".newsbot" / "index.json").write_text(json.dumps(saved))
+    line = {"g": saved["generation"], "code": one, "path": "", "name": "../../victim.md", "was": None}
+    (first.output / ".newsbot" / "journal").write_text(json.dumps(line) + "\n" + '{"g": 1e400}\n')
+    second = crawl("share", f"codes={one},{two}")
+    assert second.returncode == 0, second.log
+    assert other.is_file() and victim.is_file()
+    assert sorted(second.posts()) == [one, two]
+
+
+def test_a_post_renamed_by_hand_to_another_day_is_not_written_twice(crawl, upstream):
+    items = [article(1, 0)]
+    listed(upstream, items)
+    first = crawl("listing")
+    [post] = first.posts().values()
+    renamed = post.with_name(f"{(NOW - timedelta(days=3)):%Y-%m-%d}{post.name[10:]}")
+    post.rename(renamed)
+    second = crawl("listing", settings={"NEWSBOT_INCREMENTAL": "0"})
+    assert second.returncode == 0, second.log
+    assert list(second.output.rglob(f"*{items[0]['code']}.md")) == [second.posts()["NW" + items[0]["code"]]]
+
+
+def test_the_copy_a_killed_move_was_writing_wins_whatever_the_mtimes(crawl, upstream):
+    """A fresh checkout gives every file the same mtime: the journal says which copy is new."""
+    items = [article(1, 0)]
+    listed(upstream, items)
+    first = crawl("listing")
+    code = "NW" + items[0]["code"]
+    [old] = first.posts().values()
+    new = old.with_name(f"{(NOW - timedelta(days=1)):%Y-%m-%d}-{code}.md")
+    new.write_text(old.read_text().replace(items[0]["title"], "新标题"))
+    os.utime(new, (1, 1))  # older than the old copy, as a checkout may leave it
+    line = {"g": record(first.output)["generation"], "code": code, "path": "", "name": new.name, "was": None}
+    (first.output / ".newsbot" / "journal").write_text(json.dumps(line) + "\n")
+    second = crawl("share", "codes=NW202202242288329527")
+    assert second.returncode == 0, second.log
+    assert new.is_file() and not old.exists() and "新标题" in new.read_text()
+
+
+def test_a_newsbot_folder_that_is_a_link_or_a_file_is_refused(crawl, upstream, tmp_path):
+    listed(upstream, [article(1, 0)])
+    output = tmp_path / "output"
+    output.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (output / ".newsbot").symlink_to(tmp_path / "elsewhere")
+    result = crawl("listing")
+    assert result.returncode == 73, result.log
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+    (output / ".newsbot").unlink()
+    (output / ".newsbot").write_text("x")
+    assert crawl("listing").returncode == 73

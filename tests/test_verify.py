@@ -3,10 +3,12 @@ readings it relies on agreeing with the slow ones."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 import threading
+import time
 import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -298,3 +300,53 @@ def test_the_cuts_verify_counts_are_those_it_counted_before(body):
 @given(markup | st.sampled_from(VECTORS))
 def test_the_cuts_verify_counts_agree_on_random_markup(body):
     assert body_cuts(body) == cuts_as_verify_had_them(body)
+
+
+# -- what an attack found ---------------------------------------------------------------------
+
+
+def test_a_fifo_a_device_link_or_an_outside_link_named_like_a_post_is_a_problem_not_a_hang(tmp_path):
+    make_tree(tmp_path)
+    os.mkfifo(tmp_path / "_posts" / "2026-01-01-NW202601010000000001.md")
+    (tmp_path / "_posts" / "2026-01-02-NW202601020000000002.md").symlink_to("/dev/zero")
+    secret = tmp_path.parent / "secret.md"
+    secret.write_text("---\ntitle: ROOT-PASSWORD-HERE\n---\n")
+    (tmp_path / "_posts" / "2026-01-03-NW202601030000000003.md").symlink_to(secret)
+    check = verify_command(tmp_path)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "ROOT-PASSWORD-HERE" not in check.stdout
+    assert check.stdout.count("unreadable") == 3
+
+
+def test_file_mode_titles_follow_the_record(crawl, upstream):
+    """A post of the minority tag, checked alone: its page is titled with the majority's tag,
+    which the tree's record knows."""
+    from tests.test_listing_crawl import Upstream, article
+
+    up = Upstream(upstream)
+    up.page("columns-350-1", [article(1, 0, "新华社"), article(2, 0, "新华社"), article(3, 0, "新華社")])
+    result = crawl("listing")
+    minority = result.posts()["NW" + up.pages["columns-350-1"][2]["code"]]
+    check = verify_command(result.output, minority)
+    assert check.returncode == 0, check.stdout
+
+
+def test_killed_verify_leaves_no_worker(tmp_path):
+    make_tree(tmp_path, posts=4000)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "verify", "-j", "2", str(tmp_path)],
+        cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    children: list[int] = []
+    deadline = time.monotonic() + 30
+    while len(children) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # Scrapy's start-up, then the workers: killed as soon as both run
+        listing = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        children = [int(p) for p in listing.read_text().split()] if listing.exists() else []
+    assert len(children) == 2, "the run ended before both workers were seen"
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() for c in children):
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{c}").exists() for c in children), children

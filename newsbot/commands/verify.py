@@ -56,6 +56,7 @@ class Command(ScrapyCommand):
         jobs = default_jobs() if opts.jobs is None else opts.jobs
         if jobs < 1:
             raise UsageError(f"-j {jobs}: give at least one worker")
+        jobs = min(jobs, 4 * default_jobs())  # more workers than CPUs only cost their start-up
         started = time.perf_counter()
         tally = Tally()
         for problem in check_tree(root, args[1:] or None, jobs=jobs, tally=tally):

@@ -18,7 +18,7 @@ from newsbot.exceptions import PostNotWritten
 from newsbot.exporters import PostExporter
 from newsbot.fileio import remove_stale_temps, same_bytes, write_atomic, write_if_changed
 from newsbot.frontmatter import FrontMatterError, split_front_matter
-from newsbot.index import TreeIndex
+from newsbot.index import RECORD_DIR, TreeIndex
 from newsbot.items import VerbatimFile
 from newsbot.posts import post_filename, render_category, source_from_tag, tag_for
 from newsbot.slugs import is_slug
@@ -57,12 +57,15 @@ class PostWriterPipeline:
         return cls(crawler, SiteTree(Path(output)), options, settings.getbool("NEWSBOT_FSYNC"))
 
     def open_spider(self) -> None:
-        removed = remove_stale_temps(self.tree.categories)  # small; posts' are the journal's
-        if removed:
-            logger.warning("removed %d temp file(s) a killed run left in %s", removed, self.tree.categories)
+        for folder in (self.tree.categories, self.tree.root / RECORD_DIR):  # small; posts': journal
+            removed = remove_stale_temps(folder)
+            if removed:
+                logger.warning("removed %d temp file(s) a killed run left in %s", removed, folder)
         self.tree.posts.mkdir(parents=True, exist_ok=True)
         # reads only the record (and, once, every post of a tree that has none)
         self.index = TreeIndex.open(self.tree, writer=True)
+        if self.index.dirty:  # rebuilt or repaired: saved at once, for the spider opening next
+            self._save_index()
         if self.index.duplicates_removed:
             self.crawler.stats.inc_value(stats.POSTS_DUPLICATE_REMOVED, self.index.duplicates_removed)
 
@@ -192,8 +195,12 @@ class PostWriterPipeline:
                 logger.info("category page %s (%s)", page, title)
             else:
                 self.crawler.stats.inc_value(stats.CATEGORIES_UNCHANGED)
+        self._save_index()
+
+    def _save_index(self) -> None:
+        assert self.index is not None
         try:
             self.index.save()
-        except OSError as exc:  # the posts are written; the next run rebuilds from its journal
+        except OSError as exc:  # the posts are written; the next run repairs from its journal
             self.crawler.stats.inc_value(stats.INDEX_FAILED)
             logger.error("%s not saved: %s", self.index.record_path, exc.strerror or exc)
