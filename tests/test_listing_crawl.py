@@ -139,7 +139,7 @@ def test_two_runs_then_a_change(crawl, replay, listing):
         "cailianshe.html",
         "jiemianxinwen.html",
     ]
-    assert "newsbot run finished: listed=5 fetched=5 new=5" in first.log
+    assert "newsbot run finished: listed=5 skipped=1 fetched=5 new=5" in first.log  # a caifuhao post
 
     texts_before = replay.count("GetNewsText.do")
     before = snapshot(first.output)
@@ -153,7 +153,7 @@ def test_two_runs_then_a_change(crawl, replay, listing):
     assert second.stats["newsbot/listing/skipped/caifuhao"] == 1
     assert replay.count(listing.pages["columns-350-1"][3]["code"]) == 0  # never asked for
     assert "newsbot/posts/new" not in second.stats
-    assert "listed=5 fetched=0 new=0 updated=0 unchanged=5 rotated=0" in second.log
+    assert "listed=5 skipped=1 fetched=0 new=0 updated=0 unchanged=5 rotated=0" in second.log
 
     retitled = listing.change("columns-350-1", 0, title="第1条新闻（更新）")
     redated = listing.change(
