@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import stat
 from pathlib import Path
 
 __all__ = ["write_atomic", "write_if_changed", "TEMP_PREFIX", "remove_stale_temps"]
@@ -70,3 +71,20 @@ def remove_stale_temps(folder: Path) -> int:
     except (FileNotFoundError, NotADirectoryError):
         pass
     return removed
+
+
+def read_regular(path: str | Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``path``: a regular file only, not through a symbolic link (a
+    FIFO named like a post would block, a link to /dev/zero never end, a link out of the tree be
+    read). Anything else raises ``OSError``.
+
+    >>> read_regular("/dev/null", 10)
+    Traceback (most recent call last):
+    ...
+    OSError: /dev/null is not a regular file
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return handle.read(limit)

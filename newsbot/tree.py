@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import stat
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from newsbot.fileio import TEMP_PREFIX
+from newsbot.fileio import TEMP_PREFIX, read_regular
 from newsbot.frontmatter import FrontMatterError, front_matter_block, read_scalars
 from newsbot.posts import CATEGORY_DIR, OLD_POSTS_DIR, POSTS_DIR, parse_post_filename
 
@@ -88,18 +86,6 @@ class SiteTree:
             raise ValueError(f"{path} is outside the output tree {self.root}")
         return path
 
-    def post_files(self) -> Iterator[Path]:
-        """Every ``*.md`` in ``old_post/``, then in ``_posts/``."""
-        for folder in (self.old_posts, self.posts):
-            if folder.is_dir():
-                yield from sorted(folder.glob("*.md"))
-
-    def records(self) -> Iterator[PostRecord]:
-        """A record of every post, read from its front matter; ``code`` is empty for a file not
-        named by the contract (an announcement kept from an old site)."""
-        for path in self.post_files():
-            yield read_record(path)
-
     def rotate(self, cutoff: date) -> list[tuple[Path, Path]]:
         """Move posts dated before ``cutoff`` from ``_posts/`` to ``old_post/``; the moves made."""
         moves: list[tuple[Path, Path]] = []
@@ -159,10 +145,6 @@ def read_head(path: Path, limit: int = HEAD_BYTES) -> str:
     ...
     OSError: /dev/null is not a regular file
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path} is not a regular file")
-        head = handle.read(limit)
+    head = read_regular(path, limit)
     # a multibyte character cut at the limit is not the file's fault
     return head.decode("utf-8", errors="strict" if len(head) < limit else "ignore")

@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import re
 import signal
-import stat
 import sys
 import threading
 from collections import Counter, defaultdict, deque
@@ -24,6 +23,7 @@ from itertools import chain, islice
 from pathlib import Path
 
 from newsbot.clean import UnreadableBody, body_cuts
+from newsbot.fileio import read_regular
 from newsbot.frontmatter import FrontMatterError, split_front_matter
 from newsbot.index import TreeIndex
 from newsbot.kramdown import markdown_exposure
@@ -296,23 +296,18 @@ def _check_post(path: str) -> tuple[list[str], tuple[str, str] | None]:
 MAX_POST = 16 << 20  # no post is this long (bodies over NEWSBOT_MAX_BODY, 1 MiB, are dropped)
 
 
-def _read_regular(path: str | Path) -> bytes:
-    """A post's bytes: a regular file only, not through a symlink (a FIFO would block, a link to
-    /dev/zero never end, a link out of the tree print what it points at), at most MAX_POST."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(f"{path} is not a regular file")
-        if info.st_size > MAX_POST:
-            raise OSError(f"{info.st_size} bytes, over {MAX_POST}: no post is that long")
-        return file.read(MAX_POST + 1)
+def _read_post_bytes(path: str | Path) -> bytes:
+    """A post's bytes (see :func:`newsbot.fileio.read_regular`), at most MAX_POST."""
+    data = read_regular(path, MAX_POST + 1)
+    if len(data) > MAX_POST:
+        raise OSError(f"over {MAX_POST} bytes: no post is that long")
+    return data
 
 
 def _read_post(path: str | Path) -> tuple[dict, str] | str:
     """The front matter and body of a post, or its problem."""
     try:
-        text = _read_regular(path).decode("utf-8")
+        text = _read_post_bytes(path).decode("utf-8")
         front, body = split_front_matter(text)
     except (OSError, UnicodeDecodeError) as exc:
         return f"unreadable: {exc}"
